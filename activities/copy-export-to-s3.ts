@@ -1,0 +1,163 @@
+// Activity that streams a complete export's .carto file from CARTO into S3 and verifies what landed.
+import { pipeline } from 'node:stream';
+import { DeleteObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType, type StoredObject } from '../contract/export-visualization';
+import type { CartoAccounts } from './carto-accounts';
+import { toCartoFailure } from './carto-failures';
+import { s3Uri } from './s3-client';
+import { StreamDigest } from './stream-digest';
+
+export interface CopySettings {
+  /** Multipart part size; memory stays near (queueSize + 2) × partSize whatever the file size. */
+  partSize: number;
+  queueSize: number;
+}
+
+export interface CopyExportInput {
+  account: string;
+  exportId: string;
+  visualizationId: string;
+  bucket?: string;
+  key: string;
+}
+
+/** Heartbeat details of the copy, read by the workflow's progress and by the next attempt. */
+export interface CopyProgress {
+  bytesCopied: number;
+  totalBytes: number | null;
+}
+
+const S3_MAX_PARTS = 10_000;
+
+export function createCopyActivities(deps: { accounts: CartoAccounts; s3: S3Client; defaultBucket?: string; copy: CopySettings }) {
+  return {
+    async copyExportToS3(input: CopyExportInput): Promise<StoredObject> {
+      const bucket = input.bucket ?? deps.defaultBucket;
+      if (!bucket) {
+        throw ApplicationFailure.nonRetryable(
+          'No destination bucket: set destination.bucket in the input or CARTO_FERRY_BUCKET on the worker.',
+          FailureType.InvalidInput,
+        );
+      }
+      const carto = deps.accounts.client(input.account);
+      const context = { account: input.account, exportId: input.exportId };
+      const activity = Context.current();
+
+      // The URL is read here rather than carried in history: pre-signed URLs are credentials for two hours.
+      let url: string;
+      try {
+        const current = await carto.getVisualizationExport(input.exportId);
+        if (current.state !== 'complete' || !current.url) {
+          throw ApplicationFailure.nonRetryable(
+            `Export ${input.exportId} is ${current.state} and has no file to copy.`,
+            FailureType.ExportFileUnavailable,
+          );
+        }
+        url = current.url;
+      } catch (error) {
+        throw toCartoFailure(error, { ...context, action: 'poll-export' });
+      }
+
+      let download;
+      try {
+        download = await carto.openExportFile(url, undefined, activity.cancellationSignal);
+      } catch (error) {
+        throw toCartoFailure(error, { ...context, action: 'download-export' });
+      }
+
+      const totalBytes = download.contentLength ?? null;
+      // S3 allows 10,000 parts: grow the part size for files that would need more.
+      const partSize = Math.max(deps.copy.partSize, totalBytes ? Math.ceil(totalBytes / S3_MAX_PARTS) : 0);
+      let lastBeat = 0;
+      const digest = new StreamDigest({
+        partSize,
+        expectedBytes: totalBytes ?? undefined,
+        onProgress: (bytes) => {
+          const now = Date.now();
+          if (now - lastBeat >= 1000) {
+            lastBeat = now;
+            activity.heartbeat({ bytesCopied: bytes, totalBytes } satisfies CopyProgress);
+          }
+        },
+      });
+      let sourceError: Error | undefined;
+      pipeline(download.body, digest, (error) => {
+        if (error) sourceError = error;
+      });
+
+      const upload = new Upload({
+        client: deps.s3,
+        partSize,
+        queueSize: deps.copy.queueSize,
+        // Abort the multipart upload on any failure: no dangling parts, no half-written object.
+        leavePartsOnError: false,
+        params: {
+          Bucket: bucket,
+          Key: input.key,
+          Body: digest,
+          ContentType: 'application/zip',
+          Metadata: { 'carto-export-id': input.exportId, 'carto-visualization-id': input.visualizationId },
+        },
+      });
+      const onCancel = () => void upload.abort();
+      activity.cancellationSignal.addEventListener('abort', onCancel);
+      try {
+        await upload.done();
+      } catch (error) {
+        digest.destroy();
+        download.body.destroy();
+        if (activity.cancellationSignal.aborted) throw error;
+        if (sourceError) {
+          throw ApplicationFailure.create({
+            message: `Download of export ${input.exportId} broke off after ${digest.bytes} bytes: ${sourceError.message}`,
+            type: FailureType.CartoUnavailable,
+            nonRetryable: false,
+          });
+        }
+        throw destinationFailure(error, bucket, input.key);
+      } finally {
+        activity.cancellationSignal.removeEventListener('abort', onCancel);
+      }
+
+      const stored = await verifyStoredObject(deps.s3, bucket, input.key, digest);
+      activity.heartbeat({ bytesCopied: stored.size, totalBytes: stored.size } satisfies CopyProgress);
+      return { ...stored, checksum: digest.checksum };
+    },
+  };
+}
+
+/** Confirms size and ETag of the stored object against the bytes that streamed; deletes it when they disagree. */
+async function verifyStoredObject(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  digest: StreamDigest,
+): Promise<Omit<StoredObject, 'checksum'>> {
+  const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  // SSE-KMS and SSE-C objects have ETags that are not MD5-based, so only their size can be compared.
+  const etagComparable = head.ServerSideEncryption !== 'aws:kms' && !head.SSECustomerAlgorithm;
+  const problems: string[] = [];
+  if (head.ContentLength !== digest.bytes) problems.push(`size ${head.ContentLength} instead of ${digest.bytes}`);
+  if (etagComparable && head.ETag !== digest.expectedEtag) problems.push(`ETag ${head.ETag} instead of ${digest.expectedEtag}`);
+  if (problems.length) {
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    throw ApplicationFailure.create({
+      message: `${s3Uri(bucket, key)} did not match the source (${problems.join(', ')}); it was deleted and the copy will be retried.`,
+      type: FailureType.IntegrityCheckFailed,
+      nonRetryable: false,
+    });
+  }
+  return { bucket, key, uri: s3Uri(bucket, key), size: digest.bytes };
+}
+
+function destinationFailure(error: unknown, bucket: string, key: string): ApplicationFailure {
+  const name = (error as { name?: string }).name ?? 'Error';
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const message = `Writing ${s3Uri(bucket, key)} failed: ${name}${status ? ` (${status})` : ''}: ${error instanceof Error ? error.message : String(error)}`;
+  // A missing bucket or refused credentials will not fix themselves; everything else (network, 5xx) may.
+  const permanent = ['NoSuchBucket', 'AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidBucketName'].includes(name);
+  return ApplicationFailure.create({ message, type: FailureType.DestinationUnavailable, nonRetryable: permanent });
+}
