@@ -1,7 +1,7 @@
 // Starts Temporal's time-skipping test server from the pinned binary (the SDK's own download cannot work offline).
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { installQuietRuntime } from './quiet-runtime';
-const findBinary = (_: string) => '/work/main/.venv/bin/temporal-test-server';
+import { findBinary } from '../../local-stack/binaries';
 
 export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();

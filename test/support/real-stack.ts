@@ -1,0 +1,107 @@
+// The real stack for integration tests: Temporal dev server, SeaweedFS S3, the CARTO emulator and a carto-ferry worker.
+import { S3Client } from '@aws-sdk/client-s3';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { createS3Client } from '../../activities/s3-client';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../carto-emulator/emulator';
+import { loadWorkerConfig, type WorkerConfig } from '../../worker/config';
+import { createCartoFerryWorker } from '../../worker/create-worker';
+import { startSeaweedS3 } from '../../local-stack/seaweedfs';
+import { startTemporalDevServer } from '../../local-stack/temporal-dev-server';
+import { installQuietRuntime } from './quiet-runtime';
+import { workflowBundle } from './workflow-bundle';
+
+export const S3_CREDENTIALS = { accessKeyId: 'ferry-test-key', secretAccessKey: 'ferry-test-secret-do-not-leak' };
+export const BUCKET = 'carto-exports';
+
+export interface RealStack {
+  temporalAddress: string;
+  client: Client;
+  s3: S3Client;
+  s3Endpoint: string;
+  emulator: RunningEmulator;
+  /** Environment a worker process (or the CLI) needs to reach this stack. */
+  workerEnv: Record<string, string>;
+  config: WorkerConfig;
+  taskQueue: string;
+  /** Starts an in-process worker; returns a function that stops it. */
+  startWorker(): Promise<() => Promise<void>>;
+  stop(): Promise<void>;
+}
+
+export async function startRealStack(
+  options: { emulator?: EmulatorOptions; taskQueue?: string; dynamicConfig?: Record<string, unknown> } = {},
+): Promise<RealStack> {
+  installQuietRuntime();
+  const stoppers: (() => Promise<void>)[] = [];
+  try {
+    const temporal = await startTemporalDevServer({ uiPort: false, dynamicConfig: options.dynamicConfig });
+    stoppers.push(() => temporal.stop());
+    const seaweed = await startSeaweedS3({ buckets: [BUCKET], ...S3_CREDENTIALS });
+    stoppers.push(() => seaweed.stop());
+    const emulator = await startEmulator({ exportDuration: 1500, importDuration: 800, ...options.emulator });
+    stoppers.push(() => emulator.close());
+
+    const taskQueue = options.taskQueue ?? 'carto-export-test';
+    const workerEnv: Record<string, string> = {
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_NAMESPACE: 'default',
+      CARTO_FERRY_TASK_QUEUE: taskQueue,
+      S3_ENDPOINT: seaweed.endpoint,
+      S3_REGION: 'us-east-1',
+      S3_FORCE_PATH_STYLE: 'true',
+      AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
+      CARTO_FERRY_BUCKET: BUCKET,
+      // Small parts, so even test-sized files go through multipart upload and its ETag check.
+      CARTO_FERRY_PART_SIZE_MIB: '5',
+      CARTO_ACCOUNTS: JSON.stringify({
+        demo: { baseUrl: emulator.accountUrl('demo'), apiKey: 'demo-key' },
+        target: { baseUrl: emulator.accountUrl('target'), apiKey: 'target-key' },
+        'wrong-key': { baseUrl: emulator.accountUrl('demo'), apiKey: 'not-the-key' },
+      }),
+    };
+    const config = loadWorkerConfig(workerEnv);
+    const connection = await Connection.connect({ address: temporal.address });
+    stoppers.push(() => connection.close());
+    const client = new Client({ connection, namespace: 'default' });
+    const s3 = createS3Client(config.s3);
+    stoppers.push(async () => s3.destroy());
+
+    const startWorker = async () => {
+      const nativeConnection = await NativeConnection.connect({ address: temporal.address });
+      const { worker } = await createCartoFerryWorker(config, {
+        connection: nativeConnection,
+        workerOptions: { workflowBundle: await workflowBundle(), workflowsPath: undefined },
+      });
+      const running = worker.run();
+      return async () => {
+        stopWorker(worker);
+        await running;
+        await nativeConnection.close();
+      };
+    };
+
+    return {
+      temporalAddress: temporal.address,
+      client,
+      s3,
+      s3Endpoint: seaweed.endpoint,
+      emulator,
+      workerEnv,
+      config,
+      taskQueue,
+      startWorker,
+      async stop() {
+        for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+      },
+    };
+  } catch (error) {
+    for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+function stopWorker(worker: Worker): void {
+  if (worker.getState() === 'RUNNING') worker.shutdown();
+}
