@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { CartoAccounts } from '../../activities/carto-accounts';
 import { createCopyActivities } from '../../activities/copy-export-to-s3';
 import { createS3Client } from '../../activities/s3-client';
-import { FailureType } from '../../contract/export-visualization';
+import { FailureType, type StoredObject } from '../../contract/export-visualization';
 import { startSeaweedS3 } from '../../local-stack/seaweedfs';
 import { installQuietRuntime } from '../support/quiet-runtime';
 
@@ -92,7 +92,7 @@ describe('copyExportToS3', () => {
     const env = new MockActivityEnvironment();
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
-    const stored = await env.run(copy, input('ok/map.carto'));
+    const stored = (await env.run(copy, input('ok/map.carto'))) as StoredObject;
     assert.equal(stored.size, file.length);
     assert.equal(stored.checksum, `sha256:${createHash('sha256').update(file).digest('hex')}`);
     const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'ok/map.carto' }));

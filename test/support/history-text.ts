@@ -2,10 +2,23 @@
 import type { temporal } from '@temporalio/proto';
 
 export function historyText(history: temporal.api.history.v1.IHistory): string {
-  return JSON.stringify(history, (_key, value: unknown) => {
-    if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
-    const buffer = value as { type?: string; data?: number[] };
-    if (buffer && buffer.type === 'Buffer' && Array.isArray(buffer.data)) return Buffer.from(buffer.data).toString('utf8');
-    return value;
-  });
+  const parts: string[] = [];
+  // A hand-rolled walk: protobufjs' toJSON would render payload bytes as base64 and hide their text.
+  const visit = (value: unknown): void => {
+    if (value === null || value === undefined) return;
+    if (value instanceof Uint8Array) {
+      parts.push(Buffer.from(value).toString('utf8'));
+    } else if (Array.isArray(value)) {
+      value.forEach(visit);
+    } else if (typeof value === 'object') {
+      for (const [key, child] of Object.entries(value)) {
+        parts.push(key);
+        visit(child);
+      }
+    } else {
+      parts.push(String(value));
+    }
+  };
+  visit(history);
+  return parts.join('\n');
 }
