@@ -33,7 +33,11 @@ export class CartoAccounts {
         FailureType.UnknownAccount,
       );
     }
-    const client = new CartoClient({ baseUrl: config.baseUrl, apiKey: config.apiKey, timeoutMs: this.#timeoutMs });
+    const client = new CartoClient({
+      baseUrl: config.baseUrl,
+      apiKey: config.apiKey,
+      timeoutMs: this.#timeoutMs,
+    });
     this.#clients.set(alias, client);
     return client;
   }

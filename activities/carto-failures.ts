@@ -4,7 +4,8 @@ import { CartoHttpError, CartoNetworkError, CartoProtocolError } from '../carto-
 import { FailureType } from '../contract/export-visualization';
 
 /** What the activity was doing, so a 404 or 403 can be named in the domain's terms. */
-export type CartoAction = 'create-export' | 'poll-export' | 'download-export' | 'create-import' | 'poll-import';
+export type CartoAction =
+  'create-export' | 'poll-export' | 'download-export' | 'create-import' | 'poll-import';
 
 export interface CartoContext {
   action: CartoAction;
@@ -18,7 +19,11 @@ export function toCartoFailure(error: unknown, context: CartoContext): Applicati
   if (error instanceof ApplicationFailure) return error;
   if (error instanceof CartoHttpError) return fromStatus(error, context);
   if (error instanceof CartoNetworkError || error instanceof CartoProtocolError) {
-    return ApplicationFailure.create({ message: error.message, type: FailureType.CartoUnavailable, nonRetryable: false });
+    return ApplicationFailure.create({
+      message: error.message,
+      type: FailureType.CartoUnavailable,
+      nonRetryable: false,
+    });
   }
   const message = error instanceof Error ? error.message : String(error);
   return ApplicationFailure.create({ message, type: FailureType.CartoUnavailable, nonRetryable: false });
@@ -39,7 +44,11 @@ function fromStatus(error: CartoHttpError, context: CartoContext): ApplicationFa
     });
   }
   if (error.status >= 500 || error.status === 408) {
-    return ApplicationFailure.create({ message: error.message, type: FailureType.CartoUnavailable, nonRetryable: false });
+    return ApplicationFailure.create({
+      message: error.message,
+      type: FailureType.CartoUnavailable,
+      nonRetryable: false,
+    });
   }
   if (action === 'download-export' && [403, 404, 410].includes(error.status)) {
     // Pre-signed export URLs expire after about 2 hours and then answer 403 (S3) or 404; a fresh export gets a new one.
@@ -62,12 +71,21 @@ function fromStatus(error: CartoHttpError, context: CartoContext): ApplicationFa
   }
   if (error.status === 404) {
     if (action === 'create-export') {
-      return fail(FailureType.VisualizationNotFound, `Map ${context.visualizationId} does not exist in account '${account}'.`);
+      return fail(
+        FailureType.VisualizationNotFound,
+        `Map ${context.visualizationId} does not exist in account '${account}'.`,
+      );
     }
     if (action === 'poll-export') {
-      return fail(FailureType.ExportNotFound, `Export ${context.exportId} does not exist in account '${account}'.`);
+      return fail(
+        FailureType.ExportNotFound,
+        `Export ${context.exportId} does not exist in account '${account}'.`,
+      );
     }
-    return fail(FailureType.ImportRejected, `Import ${context.importId ?? ''} does not exist in account '${account}'.`);
+    return fail(
+      FailureType.ImportRejected,
+      `Import ${context.importId ?? ''} does not exist in account '${account}'.`,
+    );
   }
   if (error.status === 422 && action === 'create-export') {
     return fail(
@@ -76,7 +94,13 @@ function fromStatus(error: CartoHttpError, context: CartoContext): ApplicationFa
     );
   }
   if (action === 'create-import') {
-    return fail(FailureType.ImportRejected, `CARTO refused the import into account '${account}' (${error.status}).`);
+    return fail(
+      FailureType.ImportRejected,
+      `CARTO refused the import into account '${account}' (${error.status}).`,
+    );
   }
-  return fail(FailureType.CartoRequestRejected, `CARTO refused the request (${error.status} from ${error.endpoint}).`);
+  return fail(
+    FailureType.CartoRequestRejected,
+    `CARTO refused the request (${error.status} from ${error.endpoint}).`,
+  );
 }

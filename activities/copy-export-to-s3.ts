@@ -32,7 +32,12 @@ export interface CopyProgress {
 
 const S3_MAX_PARTS = 10_000;
 
-export function createCopyActivities(deps: { accounts: CartoAccounts; s3: S3Client; defaultBucket?: string; copy: CopySettings }) {
+export function createCopyActivities(deps: {
+  accounts: CartoAccounts;
+  s3: S3Client;
+  defaultBucket?: string;
+  copy: CopySettings;
+}) {
   return {
     async copyExportToS3(input: CopyExportInput): Promise<StoredObject> {
       const bucket = input.bucket ?? deps.defaultBucket;
@@ -140,8 +145,10 @@ async function verifyStoredObject(
   // SSE-KMS and SSE-C objects have ETags that are not MD5-based, so only their size can be compared.
   const etagComparable = head.ServerSideEncryption !== 'aws:kms' && !head.SSECustomerAlgorithm;
   const problems: string[] = [];
-  if (head.ContentLength !== digest.bytes) problems.push(`size ${head.ContentLength} instead of ${digest.bytes}`);
-  if (etagComparable && head.ETag !== digest.expectedEtag) problems.push(`ETag ${head.ETag} instead of ${digest.expectedEtag}`);
+  if (head.ContentLength !== digest.bytes)
+    problems.push(`size ${head.ContentLength} instead of ${digest.bytes}`);
+  if (etagComparable && head.ETag !== digest.expectedEtag)
+    problems.push(`ETag ${head.ETag} instead of ${digest.expectedEtag}`);
   if (problems.length) {
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
     throw ApplicationFailure.create({
@@ -158,6 +165,16 @@ function destinationFailure(error: unknown, bucket: string, key: string): Applic
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   const message = `Writing ${s3Uri(bucket, key)} failed: ${name}${status ? ` (${status})` : ''}: ${error instanceof Error ? error.message : String(error)}`;
   // A missing bucket or refused credentials will not fix themselves; everything else (network, 5xx) may.
-  const permanent = ['NoSuchBucket', 'AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidBucketName'].includes(name);
-  return ApplicationFailure.create({ message, type: FailureType.DestinationUnavailable, nonRetryable: permanent });
+  const permanent = [
+    'NoSuchBucket',
+    'AccessDenied',
+    'InvalidAccessKeyId',
+    'SignatureDoesNotMatch',
+    'InvalidBucketName',
+  ].includes(name);
+  return ApplicationFailure.create({
+    message,
+    type: FailureType.DestinationUnavailable,
+    nonRetryable: permanent,
+  });
 }

@@ -22,7 +22,11 @@ export function createExportActivities(accounts: CartoAccounts) {
         const created = await carto.createVisualizationExport(input.visualizationId, input.userTablesIds);
         return { exportId: created.id, state: created.state };
       } catch (error) {
-        throw toCartoFailure(error, { action: 'create-export', account: input.account, visualizationId: input.visualizationId });
+        throw toCartoFailure(error, {
+          action: 'create-export',
+          account: input.account,
+          visualizationId: input.visualizationId,
+        });
       }
     },
 
@@ -33,7 +37,11 @@ export function createExportActivities(accounts: CartoAccounts) {
         const current = await carto.getVisualizationExport(input.exportId);
         return { exportId: current.id, state: current.state };
       } catch (error) {
-        throw toCartoFailure(error, { action: 'poll-export', account: input.account, exportId: input.exportId });
+        throw toCartoFailure(error, {
+          action: 'poll-export',
+          account: input.account,
+          exportId: input.exportId,
+        });
       }
     },
   };

@@ -76,7 +76,11 @@ export function createImportActivities(deps: { accounts: CartoAccounts; s3: S3Cl
           tablesCreated: item.tables_created_count ?? 0,
         };
       } catch (error) {
-        throw toCartoFailure(error, { action: 'poll-import', account: input.account, importId: input.importId });
+        throw toCartoFailure(error, {
+          action: 'poll-import',
+          account: input.account,
+          importId: input.importId,
+        });
       }
     },
   };

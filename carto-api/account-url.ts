@@ -16,9 +16,12 @@ export function parseAccountUrl(raw: string): CartoAccountUrl {
   try {
     url = new URL(raw);
   } catch {
-    throw new Error(`not a URL: expected https://{user}.carto.com, https://{host}/user/{user} or https://{org}.carto.com/u/{user}`);
+    throw new Error(
+      `not a URL: expected https://{user}.carto.com, https://{host}/user/{user} or https://{org}.carto.com/u/{user}`,
+    );
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`must use http or https, got ${url.protocol}`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new Error(`must use http or https, got ${url.protocol}`);
   if (url.search || url.hash) throw new Error('must not carry a query string or fragment');
   const path = url.pathname.replace(/\/+$/, '');
   const segment = /^\/(?:user|u)\/([^/]+)$/.exec(path);
@@ -27,7 +30,9 @@ export function parseAccountUrl(raw: string): CartoAccountUrl {
   }
   const username = segment ? decodeURIComponent(segment[1]) : url.hostname.split('.')[0];
   if (!segment && url.hostname.split('.').length < 3) {
-    throw new Error(`cannot tell the user from ${url.hostname}: use https://{user}.carto.com or add /user/{user}`);
+    throw new Error(
+      `cannot tell the user from ${url.hostname}: use https://{user}.carto.com or add /user/{user}`,
+    );
   }
   return { baseUrl: `${url.origin}${path}`, username };
 }

@@ -46,7 +46,10 @@ export class CartoClient {
   }
 
   /** POST /api/v3/visualization_exports; CARTO answers 201 with the export in state `pending`. */
-  async createVisualizationExport(visualizationId: string, userTablesIds?: string[]): Promise<VisualizationExport> {
+  async createVisualizationExport(
+    visualizationId: string,
+    userTablesIds?: string[],
+  ): Promise<VisualizationExport> {
     const body: Record<string, string> = { visualization_id: visualizationId };
     if (userTablesIds?.length) body.user_tables_ids = userTablesIds.join(',');
     return this.#json<VisualizationExport>('POST', '/api/v3/visualization_exports', { json: body }, isExport);
@@ -54,14 +57,23 @@ export class CartoClient {
 
   /** GET /api/v3/visualization_exports/:id */
   async getVisualizationExport(exportId: string): Promise<VisualizationExport> {
-    return this.#json<VisualizationExport>('GET', `/api/v3/visualization_exports/${encodeURIComponent(exportId)}`, {}, isExport);
+    return this.#json<VisualizationExport>(
+      'GET',
+      `/api/v3/visualization_exports/${encodeURIComponent(exportId)}`,
+      {},
+      isExport,
+    );
   }
 
   /**
    * Opens the export's file. `url` is absolute (a pre-signed S3 URL, fetched without CARTO credentials) or relative
    * to the account (`/uploads/...` or `.../download`, fetched with them).
    */
-  async openExportFile(url: string, range?: { start: number; ifRange?: string }, signal?: AbortSignal): Promise<CartoDownload> {
+  async openExportFile(
+    url: string,
+    range?: { start: number; ifRange?: string },
+    signal?: AbortSignal,
+  ): Promise<CartoDownload> {
     const target = this.resolveExportUrl(url);
     const headers: Record<string, string> = { 'user-agent': this.#userAgent };
     if (target.authenticated) headers.authorization = this.#authorization;
@@ -110,12 +122,21 @@ export class CartoClient {
   }
 
   /** POST /api/v1/imports with the file as the raw body and `?filename=`: streams, so size never touches memory. */
-  async createImportFromStream(body: Readable, file: { filename: string; size: number }, options: ImportOptions, signal?: AbortSignal): Promise<string> {
+  async createImportFromStream(
+    body: Readable,
+    file: { filename: string; size: number },
+    options: ImportOptions,
+    signal?: AbortSignal,
+  ): Promise<string> {
     const query = new URLSearchParams({ filename: file.filename, ...importParams(options) });
     const created = await this.#json<{ item_queue_id: string }>(
       'POST',
       `/api/v1/imports?${query}`,
-      { raw: { body, length: file.size, contentType: 'application/octet-stream' }, signal, timeoutMs: Math.max(this.#timeoutMs, 600_000) },
+      {
+        raw: { body, length: file.size, contentType: 'application/octet-stream' },
+        signal,
+        timeoutMs: Math.max(this.#timeoutMs, 600_000),
+      },
       (v) => typeof (v as { item_queue_id?: unknown }).item_queue_id === 'string',
     );
     return created.item_queue_id;
@@ -130,8 +151,16 @@ export class CartoClient {
   }
 
   /** GET /api/v1/viz: the account's own maps, one page (1-based). */
-  async listVisualizations(page = 1, perPage = 100): Promise<{ visualizations: VisualizationSummary[]; totalEntries: number }> {
-    const query = new URLSearchParams({ type: 'derived', exclude_shared: 'true', page: String(page), per_page: String(perPage) });
+  async listVisualizations(
+    page = 1,
+    perPage = 100,
+  ): Promise<{ visualizations: VisualizationSummary[]; totalEntries: number }> {
+    const query = new URLSearchParams({
+      type: 'derived',
+      exclude_shared: 'true',
+      page: String(page),
+      per_page: String(perPage),
+    });
     const result = await this.#json<{ visualizations: VisualizationSummary[]; total_entries: number }>(
       'GET',
       `/api/v1/viz?${query}`,
@@ -144,7 +173,12 @@ export class CartoClient {
   async #json<T>(
     method: Method,
     path: string,
-    options: { json?: unknown; raw?: { body: Readable; length: number; contentType: string }; signal?: AbortSignal; timeoutMs?: number },
+    options: {
+      json?: unknown;
+      raw?: { body: Readable; length: number; contentType: string };
+      signal?: AbortSignal;
+      timeoutMs?: number;
+    },
     isValid: (value: unknown) => boolean,
   ): Promise<T> {
     const url = new URL(`${this.baseUrl}${path}`);
@@ -163,7 +197,12 @@ export class CartoClient {
       headers['content-length'] = String(options.raw.length);
       body = options.raw.body;
     }
-    const response = await this.#send(method, url, endpoint, { headers, body, signal: options.signal, timeoutMs: options.timeoutMs });
+    const response = await this.#send(method, url, endpoint, {
+      headers,
+      body,
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+    });
     if (response.statusCode < 200 || response.statusCode >= 300) await this.#fail(method, endpoint, response);
     let parsed: unknown;
     try {
@@ -182,7 +221,12 @@ export class CartoClient {
     method: Method,
     url: URL,
     endpoint: string,
-    options: { headers: Record<string, string>; body?: string | Readable; signal?: AbortSignal; timeoutMs?: number },
+    options: {
+      headers: Record<string, string>;
+      body?: string | Readable;
+      signal?: AbortSignal;
+      timeoutMs?: number;
+    },
   ): Promise<Dispatcher.ResponseData> {
     const timeout = options.timeoutMs ?? this.#timeoutMs;
     try {

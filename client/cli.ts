@@ -2,7 +2,12 @@
 import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Command, CommanderError, Option } from 'commander';
-import { DEFAULT_TASK_QUEUE, InvalidInputError, parseExportInput, type ExportVisualizationInput } from '../contract/export-visualization';
+import {
+  DEFAULT_TASK_QUEUE,
+  InvalidInputError,
+  parseExportInput,
+  type ExportVisualizationInput,
+} from '../contract/export-visualization';
 import { getExportResult, getExportStatus, startExport } from './export-client';
 
 /** Exit codes: 0 done, 1 the export or the connection failed, 2 bad input (nothing was started). */
@@ -37,9 +42,19 @@ interface ExportOptions {
 export function buildProgram(): Command {
   const program = new Command('carto-ferry')
     .description('Durable CARTO map exports into S3, on Temporal')
-    .addOption(new Option('--address <host:port>', 'Temporal frontend').env('TEMPORAL_ADDRESS').default('localhost:7233'))
-    .addOption(new Option('--namespace <name>', 'Temporal namespace').env('TEMPORAL_NAMESPACE').default('default'))
-    .addOption(new Option('--task-queue <name>', 'task queue of the worker').env('CARTO_FERRY_TASK_QUEUE').default(DEFAULT_TASK_QUEUE))
+    .addOption(
+      new Option('--address <host:port>', 'Temporal frontend')
+        .env('TEMPORAL_ADDRESS')
+        .default('localhost:7233'),
+    )
+    .addOption(
+      new Option('--namespace <name>', 'Temporal namespace').env('TEMPORAL_NAMESPACE').default('default'),
+    )
+    .addOption(
+      new Option('--task-queue <name>', 'task queue of the worker')
+        .env('CARTO_FERRY_TASK_QUEUE')
+        .default(DEFAULT_TASK_QUEUE),
+    )
     .showHelpAfterError()
     .exitOverride();
 
@@ -54,8 +69,19 @@ export function buildProgram(): Command {
     .option('--prefix <prefix>', 'prefix for the default object key')
     .option('--import-into <alias>', 'import the file into this account once it is in S3')
     .addOption(new Option('--import-via <how>', 'how CARTO receives the file').choices(['url', 'upload']))
-    .addOption(new Option('--privacy <privacy>', 'privacy of imported datasets').choices(['public', 'private', 'link']))
-    .addOption(new Option('--collision-strategy <strategy>', 'when imported table names exist').choices(['skip', 'overwrite']))
+    .addOption(
+      new Option('--privacy <privacy>', 'privacy of imported datasets').choices([
+        'public',
+        'private',
+        'link',
+      ]),
+    )
+    .addOption(
+      new Option('--collision-strategy <strategy>', 'when imported table names exist').choices([
+        'skip',
+        'overwrite',
+      ]),
+    )
     .option('--no-create-visualization', 'import the datasets only, not the map')
     .option('--poll-interval <duration>', "first wait between polls, e.g. '5s'")
     .option('--max-poll-interval <duration>', "longest wait between polls, e.g. '5m'")
@@ -67,7 +93,10 @@ export function buildProgram(): Command {
       const input = exportInputFrom(options);
       parseExportInput(input); // before connecting: bad input never reaches Temporal
       const client = await connect(global);
-      const started = await startExport(client, input, { workflowId: options.workflowId, taskQueue: global.taskQueue });
+      const started = await startExport(client, input, {
+        workflowId: options.workflowId,
+        taskQueue: global.taskQueue,
+      });
       console.error(
         `${started.attached ? 'Attached to running' : 'Started'} export ${started.workflowId} (run ${started.runId})`,
       );

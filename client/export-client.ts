@@ -34,7 +34,8 @@ export async function startExport(
   options: StartExportOptions = {},
 ): Promise<StartedExport> {
   parseExportInput(input);
-  const workflowId = options.workflowId ?? defaultWorkflowId(input.source.account, input.source.visualizationId);
+  const workflowId =
+    options.workflowId ?? defaultWorkflowId(input.source.account, input.source.visualizationId);
   const running = await runningRunId(client, workflowId);
   const handle = await client.workflow.start<typeof exportVisualization>(WORKFLOW_TYPE, {
     workflowId,
@@ -48,7 +49,10 @@ export async function startExport(
 }
 
 /** Waits for the export (following continue-as-new) and returns its result; throws WorkflowFailedError on failure. */
-export async function getExportResult(client: Client, workflowId: string): Promise<ExportVisualizationResult> {
+export async function getExportResult(
+  client: Client,
+  workflowId: string,
+): Promise<ExportVisualizationResult> {
   return client.workflow.getHandle<typeof exportVisualization>(workflowId).result();
 }
 

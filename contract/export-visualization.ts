@@ -147,7 +147,10 @@ const accountAlias = z
 const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
   const millis = typeof value === 'number' ? value : ms(value as ms.StringValue);
   if (typeof millis !== 'number' || !Number.isFinite(millis) || millis <= 0) {
-    ctx.addIssue({ code: 'custom', message: `must be a positive duration like '5s' or '10 minutes', got ${JSON.stringify(value)}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be a positive duration like '5s' or '10 minutes', got ${JSON.stringify(value)}`,
+    });
     return z.NEVER;
   }
   return millis;
@@ -158,10 +161,19 @@ const inputSchema = z
     source: z.object(
       {
         account: accountAlias,
-        visualizationId: z.string({ error: 'is required' }).regex(UUID, 'must be the map UUID (for example 2b13c956-e7c1-11e2-806b-5404a6a683d5)'),
+        visualizationId: z
+          .string({ error: 'is required' })
+          .regex(UUID, 'must be the map UUID (for example 2b13c956-e7c1-11e2-806b-5404a6a683d5)'),
         userTablesIds: z
           .union([z.array(z.string().regex(UUID, 'must be a user table UUID')), z.string()])
-          .transform((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v))
+          .transform((v) =>
+            typeof v === 'string'
+              ? v
+                  .split(',')
+                  .map((s) => s.trim())
+                  .filter(Boolean)
+              : v,
+          )
           .pipe(z.array(z.string().regex(UUID, 'must be comma-separated user table UUIDs')))
           .optional(),
       },
@@ -169,7 +181,10 @@ const inputSchema = z
     ),
     destination: z
       .object({
-        bucket: z.string().regex(BUCKET, 'must be a valid S3 bucket name (3-63 lower-case letters, digits, "." or "-")').optional(),
+        bucket: z
+          .string()
+          .regex(BUCKET, 'must be a valid S3 bucket name (3-63 lower-case letters, digits, "." or "-")')
+          .optional(),
         key: z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters').optional(),
         prefix: z.string().max(512, 'must be at most 512 characters').optional(),
       })
@@ -212,7 +227,9 @@ export function parseExportInput(raw: unknown): NormalizedInput {
   const parsed = inputSchema.safeParse(raw);
   if (!parsed.success) {
     throw new InvalidInputError(
-      parsed.error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : 'input'}: ${issue.message}`),
+      parsed.error.issues.map(
+        (issue) => `${issue.path.length ? issue.path.join('.') : 'input'}: ${issue.message}`,
+      ),
     );
   }
   const polling = { ...POLLING_DEFAULTS, ...dropUndefined(parsed.data.polling ?? {}) };
@@ -232,8 +249,14 @@ export function defaultWorkflowId(account: string, visualizationId: string): str
 }
 
 /** Default object key, from the input and the workflow's own start time so replays compute the same key. */
-export function defaultObjectKey(input: { account: string; visualizationId: string; prefix?: string }, at: Date): string {
+export function defaultObjectKey(
+  input: { account: string; visualizationId: string; prefix?: string },
+  at: Date,
+): string {
   const prefix = input.prefix ? (input.prefix.endsWith('/') ? input.prefix : `${input.prefix}/`) : '';
-  const stamp = at.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/g, '-');
+  const stamp = at
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/:/g, '-');
   return `${prefix}${input.account}/${input.visualizationId}/${stamp}.carto`;
 }

@@ -56,7 +56,10 @@ async function main(): Promise<void> {
     ...S3_KEYS,
   });
   step('Starting the CARTO API emulator');
-  const emulator = await startEmulator({ port: await preferredPort(8089), dataDir: path.join(STATE_DIR, 'emulator') });
+  const emulator = await startEmulator({
+    port: await preferredPort(8089),
+    dataDir: path.join(STATE_DIR, 'emulator'),
+  });
 
   const env = {
     TEMPORAL_ADDRESS: temporal.address,
@@ -90,12 +93,19 @@ async function main(): Promise<void> {
   try {
     const result = await started.handle.result();
     console.log('\nDone.');
-    console.log(`  file landed at ${result.object.uri} (${result.object.size} bytes, ${result.object.checksum})`);
-    console.log(`  imported into target as map ${result.import?.visualizationId} (${result.import?.tablesCreated} tables)`);
+    console.log(
+      `  file landed at ${result.object.uri} (${result.object.size} bytes, ${result.object.checksum})`,
+    );
+    console.log(
+      `  imported into target as map ${result.import?.visualizationId} (${result.import?.tablesCreated} tables)`,
+    );
     console.log(`  polls: ${result.polls}, ${result.startedAt} → ${result.completedAt}`);
   } catch (error) {
     exitCode = 1;
-    console.error(`\nThe demo export failed: ${(error as Error).message}`, (error as { cause?: Error }).cause?.message ?? '');
+    console.error(
+      `\nThe demo export failed: ${(error as Error).message}`,
+      (error as { cause?: Error }).cause?.message ?? '',
+    );
   }
   console.log(`\nTemporal Web UI: ${temporal.uiUrl}   (temporal CLI: --address ${temporal.address})`);
   console.log(`S3 endpoint:     ${s3.endpoint} bucket ${BUCKET} (key ${S3_KEYS.accessKeyId})`);

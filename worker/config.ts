@@ -27,20 +27,25 @@ const MiB = 1024 * 1024;
 
 const accountSchema = z
   .object({
-    baseUrl: z.string({ error: 'is required: the account URL, e.g. https://{user}.carto.com' }).superRefine((value, ctx) => {
-      try {
-        parseAccountUrl(value);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      }
-    }),
+    baseUrl: z
+      .string({ error: 'is required: the account URL, e.g. https://{user}.carto.com' })
+      .superRefine((value, ctx) => {
+        try {
+          parseAccountUrl(value);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        }
+      }),
     // Never echo the value: messages about the key must not contain it.
     apiKey: z.string({ error: 'is required: the account master API key' }).min(1, 'must not be empty'),
   })
   .strict();
 
 const accountsSchema = z
-  .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'alias must use letters, digits, ".", "_", "-"'), accountSchema)
+  .record(
+    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'alias must use letters, digits, ".", "_", "-"'),
+    accountSchema,
+  )
   .refine((accounts) => Object.keys(accounts).length > 0, 'must define at least one account');
 
 const flag = (name: string) =>
@@ -58,10 +63,17 @@ const envSchema = z.object({
   S3_ENDPOINT: z.url({ error: 'S3_ENDPOINT must be a URL such as http://127.0.0.1:8333' }).optional(),
   S3_REGION: z.string().min(1).default('us-east-1'),
   S3_FORCE_PATH_STYLE: flag('S3_FORCE_PATH_STYLE').optional(),
-  S3_CHECKSUMS: z.enum(['WHEN_SUPPORTED', 'WHEN_REQUIRED'], { error: 'S3_CHECKSUMS must be WHEN_SUPPORTED or WHEN_REQUIRED' }).optional(),
+  S3_CHECKSUMS: z
+    .enum(['WHEN_SUPPORTED', 'WHEN_REQUIRED'], {
+      error: 'S3_CHECKSUMS must be WHEN_SUPPORTED or WHEN_REQUIRED',
+    })
+    .optional(),
   AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
   AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
-  CARTO_FERRY_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'CARTO_FERRY_BUCKET must be a valid S3 bucket name').optional(),
+  CARTO_FERRY_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'CARTO_FERRY_BUCKET must be a valid S3 bucket name')
+    .optional(),
   CARTO_ACCOUNTS: z.string().optional(),
   CARTO_ACCOUNTS_FILE: z.string().optional(),
   CARTO_FERRY_PART_SIZE_MIB: positiveInt('CARTO_FERRY_PART_SIZE_MIB').optional(),
@@ -79,18 +91,26 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   const problems: string[] = [];
 
   if ((vars.AWS_ACCESS_KEY_ID === undefined) !== (vars.AWS_SECRET_ACCESS_KEY === undefined)) {
-    problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: set both, or neither to use the default AWS credential chain');
+    problems.push(
+      'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: set both, or neither to use the default AWS credential chain',
+    );
   }
   const partSizeMiB = vars.CARTO_FERRY_PART_SIZE_MIB ?? 16;
-  if (partSizeMiB < 5 || partSizeMiB > 5 * 1024) problems.push('CARTO_FERRY_PART_SIZE_MIB: must be between 5 and 5120 (S3 part size limits)');
+  if (partSizeMiB < 5 || partSizeMiB > 5 * 1024)
+    problems.push('CARTO_FERRY_PART_SIZE_MIB: must be between 5 and 5120 (S3 part size limits)');
   const queueSize = vars.CARTO_FERRY_UPLOAD_QUEUE_SIZE ?? 4;
-  if (queueSize < 1 || queueSize > 64) problems.push('CARTO_FERRY_UPLOAD_QUEUE_SIZE: must be between 1 and 64');
+  if (queueSize < 1 || queueSize > 64)
+    problems.push('CARTO_FERRY_UPLOAD_QUEUE_SIZE: must be between 1 and 64');
 
   const accounts = readAccounts(vars.CARTO_ACCOUNTS, vars.CARTO_ACCOUNTS_FILE, problems);
   if (problems.length) throw new ConfigError(problems);
 
   return {
-    temporal: { address: vars.TEMPORAL_ADDRESS, namespace: vars.TEMPORAL_NAMESPACE, taskQueue: vars.CARTO_FERRY_TASK_QUEUE },
+    temporal: {
+      address: vars.TEMPORAL_ADDRESS,
+      namespace: vars.TEMPORAL_NAMESPACE,
+      taskQueue: vars.CARTO_FERRY_TASK_QUEUE,
+    },
     s3: {
       endpoint: vars.S3_ENDPOINT,
       region: vars.S3_REGION,
@@ -108,12 +128,17 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   };
 }
 
-function readAccounts(inline: string | undefined, file: string | undefined, problems: string[]): Record<string, CartoAccountConfig> {
+function readAccounts(
+  inline: string | undefined,
+  file: string | undefined,
+  problems: string[],
+): Record<string, CartoAccountConfig> {
   if (inline !== undefined && file !== undefined) {
     problems.push('CARTO_ACCOUNTS and CARTO_ACCOUNTS_FILE: set only one of them');
     return {};
   }
-  const source = inline !== undefined ? 'CARTO_ACCOUNTS' : file !== undefined ? 'CARTO_ACCOUNTS_FILE' : undefined;
+  const source =
+    inline !== undefined ? 'CARTO_ACCOUNTS' : file !== undefined ? 'CARTO_ACCOUNTS_FILE' : undefined;
   if (!source) {
     problems.push(
       'CARTO_ACCOUNTS: required, as JSON {"alias": {"baseUrl": "https://{user}.carto.com", "apiKey": "..."}} (or put that JSON in a file named by CARTO_ACCOUNTS_FILE)',
@@ -127,7 +152,9 @@ function readAccounts(inline: string | undefined, file: string | undefined, prob
     try {
       text = readFileSync(file as string, 'utf8');
     } catch (error) {
-      problems.push(`CARTO_ACCOUNTS_FILE: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      problems.push(
+        `CARTO_ACCOUNTS_FILE: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
       return {};
     }
   }
@@ -141,7 +168,8 @@ function readAccounts(inline: string | undefined, file: string | undefined, prob
   }
   const accounts = accountsSchema.safeParse(json);
   if (!accounts.success) {
-    for (const issue of accounts.error.issues) problems.push(`${[source, ...issue.path].join('.')}: ${issue.message}`);
+    for (const issue of accounts.error.issues)
+      problems.push(`${[source, ...issue.path].join('.')}: ${issue.message}`);
     return {};
   }
   return accounts.data;

@@ -11,7 +11,8 @@ export async function createCartoFerryWorker(
   config: WorkerConfig,
   options: { connection?: NativeConnection; workerOptions?: Partial<WorkerOptions> } = {},
 ): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean }> {
-  const connection = options.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
+  const connection =
+    options.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
   const activities = createActivities({
     accounts: new CartoAccounts(config.accounts, { timeoutMs: config.cartoTimeoutMs }),
     s3: createS3Client(config.s3),

@@ -83,7 +83,11 @@ export async function exportVisualization(
     key:
       input.destination?.key ??
       defaultObjectKey(
-        { account: input.source.account, visualizationId: input.source.visualizationId, prefix: input.destination?.prefix },
+        {
+          account: input.source.account,
+          visualizationId: input.source.visualizationId,
+          prefix: input.destination?.prefix,
+        },
         new Date(),
       ),
     polls: 0,
@@ -96,7 +100,11 @@ export async function exportVisualization(
     await waitForExport(input, state, rawInput);
     state.object = await copyToS3(input, state);
   }
-  log.info('Export landed in S3', { exportId: state.exportId, uri: state.object.uri, size: state.object.size });
+  log.info('Export landed in S3', {
+    exportId: state.exportId,
+    uri: state.object.uri,
+    size: state.object.size,
+  });
 
   const imported = input.import ? await importIntoCarto(input, state, rawInput) : undefined;
   return {
@@ -142,7 +150,11 @@ async function beginExport(input: NormalizedInput, state: ExportRunState): Promi
   }
 }
 
-async function waitForExport(input: NormalizedInput, state: ExportRunState, rawInput: ExportVisualizationInput): Promise<void> {
+async function waitForExport(
+  input: NormalizedInput,
+  state: ExportRunState,
+  rawInput: ExportVisualizationInput,
+): Promise<void> {
   const deadline = Date.parse(state.startedAt) + input.polling.timeout;
   while (state.exportState !== 'complete') {
     if (state.exportState === 'failure') {
@@ -173,7 +185,10 @@ async function waitForExport(input: NormalizedInput, state: ExportRunState, rawI
         throw asWorkflowFailure(error, FailureType.CartoUnavailable, 'Polling the export');
       }
       state.failedPolls += 1;
-      log.warn('Export poll failed; will poll again', { exportId: state.exportId, failedPolls: state.failedPolls });
+      log.warn('Export poll failed; will poll again', {
+        exportId: state.exportId,
+        failedPolls: state.failedPolls,
+      });
     }
   }
 }
@@ -190,7 +205,10 @@ async function copyToS3(input: NormalizedInput, state: ExportRunState): Promise<
   } catch (error) {
     if (failureTypeOf(error) === FailureType.ExportFileUnavailable && state.reexports < MAX_REEXPORTS) {
       // The file's URL expired or vanished before the copy ran: a fresh export produces a fresh URL.
-      log.warn('Export file unavailable; starting a fresh export', { exportId: state.exportId, reexports: state.reexports + 1 });
+      log.warn('Export file unavailable; starting a fresh export', {
+        exportId: state.exportId,
+        reexports: state.reexports + 1,
+      });
       state.reexports += 1;
       state.exportId = undefined;
       state.exportState = undefined;
@@ -250,7 +268,12 @@ async function importIntoCarto(
     }
   }
   if (status.state !== 'complete') {
-    const details: ImportFailureDetails = { errorCode: status.errorCode, title: status.title, importId: status.importId, object };
+    const details: ImportFailureDetails = {
+      errorCode: status.errorCode,
+      title: status.title,
+      importId: status.importId,
+      object,
+    };
     throw ApplicationFailure.create({
       type: FailureType.ImportFailed,
       message: `CARTO import ${status.importId} failed with error_code ${status.errorCode ?? 'none'} (${status.title ?? 'no title'}); the export is safe at ${object.uri}.`,
@@ -268,7 +291,10 @@ async function importIntoCarto(
 }
 
 /** Hands over to a fresh run when the server says history is getting long; nothing is in flight at this point. */
-async function continueAsNewIfSuggested(rawInput: ExportVisualizationInput, state: ExportRunState): Promise<void> {
+async function continueAsNewIfSuggested(
+  rawInput: ExportVisualizationInput,
+  state: ExportRunState,
+): Promise<void> {
   if (workflowInfo().continueAsNewSuggested) {
     log.info('Continuing as new', { historyLength: workflowInfo().historyLength, polls: state.polls });
     await continueAsNew<typeof exportVisualization>(rawInput, state);

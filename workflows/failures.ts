@@ -4,7 +4,8 @@ import { FailureType } from '../contract/export-visualization';
 
 /** The failure type behind an activity failure, if it carries one. */
 export function failureTypeOf(error: unknown): string | undefined {
-  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure) return error.cause.type ?? undefined;
+  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure)
+    return error.cause.type ?? undefined;
   if (error instanceof ApplicationFailure) return error.type ?? undefined;
   return undefined;
 }
@@ -25,6 +26,12 @@ export function asWorkflowFailure(error: unknown, fallbackType: FailureType, con
       cause,
     });
   }
-  const why = cause instanceof TimeoutFailure ? `timed out (${cause.timeoutType})` : (cause?.message ?? 'failed');
-  return ApplicationFailure.create({ type: fallbackType, message: `${context} ${why}`, nonRetryable: true, cause: error });
+  const why =
+    cause instanceof TimeoutFailure ? `timed out (${cause.timeoutType})` : (cause?.message ?? 'failed');
+  return ApplicationFailure.create({
+    type: fallbackType,
+    message: `${context} ${why}`,
+    nonRetryable: true,
+    cause: error,
+  });
 }

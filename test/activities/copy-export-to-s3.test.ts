@@ -4,7 +4,12 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Readable } from 'node:stream';
@@ -36,13 +41,29 @@ before(async () => {
   const seaweed = await startSeaweedS3({ buckets: [BUCKET], ...credentials });
   stopS3 = () => seaweed.stop();
   s3Endpoint = seaweed.endpoint;
-  s3 = createS3Client({ endpoint: s3Endpoint, region: 'us-east-1', forcePathStyle: true, credentials, checksums: 'WHEN_REQUIRED' });
+  s3 = createS3Client({
+    endpoint: s3Endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials,
+    checksums: 'WHEN_REQUIRED',
+  });
 
   // Just enough of CARTO for one module's test: a complete export whose file misbehaves on demand.
   server = createServer((req, res) => {
     if (req.url?.startsWith('/user/demo/api/v3/visualization_exports/')) {
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ id: 'exp-1', visualization_id: 'v', user_id: 'u', state: 'complete', url: `${baseUrl}/files/map.carto`, created_at: '', updated_at: '' }));
+      res.end(
+        JSON.stringify({
+          id: 'exp-1',
+          visualization_id: 'v',
+          user_id: 'u',
+          state: 'complete',
+          url: `${baseUrl}/files/map.carto`,
+          created_at: '',
+          updated_at: '',
+        }),
+      );
       return;
     }
     if (behaviour === 'expired') {
@@ -62,7 +83,12 @@ before(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const accounts = new CartoAccounts({ demo: { baseUrl: `${baseUrl}/user/demo`, apiKey: 'k' } });
-  copy = createCopyActivities({ accounts, s3, defaultBucket: BUCKET, copy: { partSize: 5 * MiB, queueSize: 2 } }).copyExportToS3;
+  copy = createCopyActivities({
+    accounts,
+    s3,
+    defaultBucket: BUCKET,
+    copy: { partSize: 5 * MiB, queueSize: 2 },
+  }).copyExportToS3;
 });
 
 after(async () => {
@@ -81,7 +107,10 @@ async function assertNothingLeft(key: string) {
 }
 
 async function failureFrom(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(() => assert.fail('expected failure'), (e: unknown) => e);
+  const error = await promise.then(
+    () => assert.fail('expected failure'),
+    (e: unknown) => e,
+  );
   assert.ok(error instanceof ApplicationFailure, String(error));
   return error;
 }
@@ -141,8 +170,15 @@ describe('copyExportToS3', () => {
       checksums: 'WHEN_REQUIRED',
     });
     const accounts = new CartoAccounts({ demo: { baseUrl: `${baseUrl}/user/demo`, apiKey: 'k' } });
-    const badCopy = createCopyActivities({ accounts, s3: badS3, defaultBucket: BUCKET, copy: { partSize: 5 * MiB, queueSize: 2 } });
-    const failure = await failureFrom(new MockActivityEnvironment().run(badCopy.copyExportToS3, input('denied.carto')));
+    const badCopy = createCopyActivities({
+      accounts,
+      s3: badS3,
+      defaultBucket: BUCKET,
+      copy: { partSize: 5 * MiB, queueSize: 2 },
+    });
+    const failure = await failureFrom(
+      new MockActivityEnvironment().run(badCopy.copyExportToS3, input('denied.carto')),
+    );
     badS3.destroy();
     assert.equal(failure.type, FailureType.DestinationUnavailable);
     assert.equal(failure.nonRetryable, true);

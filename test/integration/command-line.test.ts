@@ -31,7 +31,11 @@ function mapId(): string {
 
 /** Runs `npx carto-ferry ...`; resolves with the exit code instead of throwing. */
 async function cartoFerry(...args: string[]) {
-  const env = { ...process.env, TEMPORAL_ADDRESS: stack.temporalAddress, CARTO_FERRY_TASK_QUEUE: stack.taskQueue };
+  const env = {
+    ...process.env,
+    TEMPORAL_ADDRESS: stack.temporalAddress,
+    CARTO_FERRY_TASK_QUEUE: stack.taskQueue,
+  };
   try {
     const { stdout, stderr } = await run('npx', ['--no-install', 'carto-ferry', ...args], { cwd: REPO, env });
     return { code: 0, stdout, stderr };
@@ -48,7 +52,18 @@ async function temporal(...args: string[]) {
 
 describe('command lines', () => {
   test('carto-ferry export --wait prints the result and the object is in S3', async () => {
-    const { code, stdout, stderr } = await cartoFerry('export', '--account', 'demo', '--viz', mapId(), '--prefix', 'cli', '--poll-interval', '200ms', '--wait');
+    const { code, stdout, stderr } = await cartoFerry(
+      'export',
+      '--account',
+      'demo',
+      '--viz',
+      mapId(),
+      '--prefix',
+      'cli',
+      '--poll-interval',
+      '200ms',
+      '--wait',
+    );
     assert.equal(code, 0, stderr);
     assert.match(stderr, /Started export carto-export\/demo\//);
     const result = JSON.parse(stdout) as ExportVisualizationResult;
@@ -64,7 +79,15 @@ describe('command lines', () => {
   });
 
   test('carto-ferry rejects bad input with exit code 2, naming the field, and starts nothing', async () => {
-    const { code, stderr } = await cartoFerry('export', '--account', 'demo', '--viz', 'not-a-map-id', '--workflow-id', 'cli-bad-input');
+    const { code, stderr } = await cartoFerry(
+      'export',
+      '--account',
+      'demo',
+      '--viz',
+      'not-a-map-id',
+      '--workflow-id',
+      'cli-bad-input',
+    );
     assert.equal(code, 2);
     assert.match(stderr, /source\.visualizationId: must be the map UUID/);
     const missing = await cartoFerry('status', 'cli-bad-input');
@@ -77,23 +100,61 @@ describe('command lines', () => {
   });
 
   test('the Temporal CLI starts an export by workflow type and reads its result', async () => {
-    const input = { source: { account: 'demo', visualizationId: mapId() }, destination: { key: 'from-temporal-cli.carto' }, polling: { initialInterval: '200ms' } };
+    const input = {
+      source: { account: 'demo', visualizationId: mapId() },
+      destination: { key: 'from-temporal-cli.carto' },
+      polling: { initialInterval: '200ms' },
+    };
     await temporal(
-      'workflow', 'start', '--type', 'exportVisualization', '--task-queue', stack.taskQueue,
-      '--workflow-id', 'temporal-cli-export', '--input', JSON.stringify(input),
+      'workflow',
+      'start',
+      '--type',
+      'exportVisualization',
+      '--task-queue',
+      stack.taskQueue,
+      '--workflow-id',
+      'temporal-cli-export',
+      '--input',
+      JSON.stringify(input),
     );
-    const output = await temporal('workflow', 'result', '--workflow-id', 'temporal-cli-export', '--output', 'json');
+    const output = await temporal(
+      'workflow',
+      'result',
+      '--workflow-id',
+      'temporal-cli-export',
+      '--output',
+      'json',
+    );
     assert.match(output, /from-temporal-cli\.carto/);
-    const head = await stack.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'from-temporal-cli.carto' }));
+    const head = await stack.s3.send(
+      new HeadObjectCommand({ Bucket: BUCKET, Key: 'from-temporal-cli.carto' }),
+    );
     assert.ok((head.ContentLength ?? 0) > 0);
   });
 
   test('the Temporal CLI gets InvalidInput for a bad input, naming the field', async () => {
     await temporal(
-      'workflow', 'start', '--type', 'exportVisualization', '--task-queue', stack.taskQueue,
-      '--workflow-id', 'temporal-cli-bad', '--input', JSON.stringify({ source: { account: 'demo' } }),
+      'workflow',
+      'start',
+      '--type',
+      'exportVisualization',
+      '--task-queue',
+      stack.taskQueue,
+      '--workflow-id',
+      'temporal-cli-bad',
+      '--input',
+      JSON.stringify({ source: { account: 'demo' } }),
     );
-    const failed = await run(findBinary('temporal'), ['workflow', 'result', '--workflow-id', 'temporal-cli-bad', '--output', 'json', '--address', stack.temporalAddress]).then(
+    const failed = await run(findBinary('temporal'), [
+      'workflow',
+      'result',
+      '--workflow-id',
+      'temporal-cli-bad',
+      '--output',
+      'json',
+      '--address',
+      stack.temporalAddress,
+    ]).then(
       () => assert.fail('expected the workflow to fail'),
       (error: { stdout: string; stderr: string }) => `${error.stdout}${error.stderr}`,
     );

@@ -11,7 +11,10 @@ import { startTemporalDevServer } from '../../local-stack/temporal-dev-server';
 import { installQuietRuntime } from './quiet-runtime';
 import { workflowBundle } from './workflow-bundle';
 
-export const S3_CREDENTIALS = { accessKeyId: 'ferry-test-key', secretAccessKey: 'ferry-test-secret-do-not-leak' };
+export const S3_CREDENTIALS = {
+  accessKeyId: 'ferry-test-key',
+  secretAccessKey: 'ferry-test-secret-do-not-leak',
+};
 export const BUCKET = 'carto-exports';
 
 export interface RealStack {

@@ -60,7 +60,7 @@ async function run(script: Script, input: Partial<ExportVisualizationInput> = {}
 /** Histories of every run of the chain, following continue-as-new. */
 async function historiesOfAllRuns(workflowId: string, firstRunId: string) {
   const runs = [];
-  for (let runId: string | undefined = firstRunId; runId; ) {
+  for (let runId: string | undefined = firstRunId; runId;) {
     const history = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
     runs.push(history);
     const last = history.events?.at(-1);
@@ -71,7 +71,10 @@ async function historiesOfAllRuns(workflowId: string, firstRunId: string) {
 
 function failureOf(error: unknown): ApplicationFailure {
   assert.ok(error instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${String(error)}`);
-  assert.ok(error.cause instanceof ApplicationFailure, `expected ApplicationFailure cause, got ${String(error.cause)}`);
+  assert.ok(
+    error.cause instanceof ApplicationFailure,
+    `expected ApplicationFailure cause, got ${String(error.cause)}`,
+  );
   return error.cause;
 }
 
@@ -81,7 +84,10 @@ describe('exportVisualization', () => {
     assert.ok(result, 'workflow should succeed');
     assert.equal(result.exportId, 'export-1');
     assert.equal(result.visualizationId, MAP);
-    assert.match(result.object.key, new RegExp(`^demo/${MAP}/\\d{4}-\\d{2}-\\d{2}T\\d{2}-\\d{2}-\\d{2}Z\\.carto$`));
+    assert.match(
+      result.object.key,
+      new RegExp(`^demo/${MAP}/\\d{4}-\\d{2}-\\d{2}T\\d{2}-\\d{2}-\\d{2}Z\\.carto$`),
+    );
     assert.equal(result.polls, calls.checkExport);
     const elapsed = Date.parse(result.completedAt) - Date.parse(result.startedAt);
     assert.ok(elapsed >= 3 * DAY && elapsed < 3 * DAY + 10 * 60_000, `elapsed ${elapsed} ms of server time`);
@@ -126,7 +132,10 @@ describe('exportVisualization', () => {
   });
 
   test('rejects bad input as InvalidInput naming the field, before any activity runs', async () => {
-    const { error, calls } = await run({ exportTakes: 0 }, { source: { account: 'demo', visualizationId: 'not-a-uuid' } });
+    const { error, calls } = await run(
+      { exportTakes: 0 },
+      { source: { account: 'demo', visualizationId: 'not-a-uuid' } },
+    );
     const failure = failureOf(error);
     assert.equal(failure.type, FailureType.InvalidInput);
     assert.match(failure.message, /source\.visualizationId/);
@@ -149,7 +158,10 @@ describe('exportVisualization', () => {
   });
 
   test('imports the landed file and reports the new map', async () => {
-    const { result, calls } = await run({ exportTakes: 20_000, importPolls: 3 }, { import: { account: 'target' } });
+    const { result, calls } = await run(
+      { exportTakes: 20_000, importPolls: 3 },
+      { import: { account: 'target' } },
+    );
     assert.ok(result?.import);
     assert.deepEqual(result.import, {
       importId: 'import-1',
@@ -163,7 +175,10 @@ describe('exportVisualization', () => {
 
   test('reports ImportFailed with the CARTO error code and where the export landed', async () => {
     const { error } = await run(
-      { exportTakes: 20_000, importEndsIn: { state: 'failure', errorCode: 8007, title: 'Over account maps limit, please upgrade' } },
+      {
+        exportTakes: 20_000,
+        importEndsIn: { state: 'failure', errorCode: 8007, title: 'Over account maps limit, please upgrade' },
+      },
       { import: { account: 'target' }, destination: { bucket: 'backups', key: 'maps/one.carto' } },
     );
     const failure = failureOf(error);

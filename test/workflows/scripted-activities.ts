@@ -28,15 +28,26 @@ export interface Calls {
   copiedKeys: string[];
 }
 
-export function scriptedActivities(env: TestWorkflowEnvironment, script: Script): { activities: CartoFerryActivities; calls: Calls } {
-  const calls: Calls = { startExport: 0, checkExport: 0, copy: 0, startImport: 0, checkImport: 0, copiedKeys: [] };
+export function scriptedActivities(
+  env: TestWorkflowEnvironment,
+  script: Script,
+): { activities: CartoFerryActivities; calls: Calls } {
+  const calls: Calls = {
+    startExport: 0,
+    checkExport: 0,
+    copy: 0,
+    startImport: 0,
+    checkImport: 0,
+    copiedKeys: [],
+  };
   const exportsStartedAt = new Map<string, number>();
   const now = async () => Number(await env.currentTimeMs());
 
   const activities = {
     async startExport() {
       calls.startExport += 1;
-      if (script.createFails) throw ApplicationFailure.nonRetryable(`scripted ${script.createFails}`, script.createFails);
+      if (script.createFails)
+        throw ApplicationFailure.nonRetryable(`scripted ${script.createFails}`, script.createFails);
       const exportId = `export-${calls.startExport}`;
       exportsStartedAt.set(exportId, await now());
       return { exportId, state: 'pending' as ExportState };
@@ -47,7 +58,8 @@ export function scriptedActivities(env: TestWorkflowEnvironment, script: Script)
         throw ApplicationFailure.nonRetryable('scripted outage', FailureType.CartoUnavailable);
       }
       const elapsed = (await now()) - (exportsStartedAt.get(exportId) ?? 0);
-      const state: ExportState = elapsed >= script.exportTakes ? (script.exportEndsIn ?? 'complete') : 'exporting';
+      const state: ExportState =
+        elapsed >= script.exportTakes ? (script.exportEndsIn ?? 'complete') : 'exporting';
       return { exportId, state };
     },
     async copyExportToS3(input: { exportId: string; key: string; bucket?: string }): Promise<StoredObject> {
@@ -57,7 +69,13 @@ export function scriptedActivities(env: TestWorkflowEnvironment, script: Script)
         throw ApplicationFailure.nonRetryable('scripted expiry', FailureType.ExportFileUnavailable);
       }
       const bucket = input.bucket ?? 'exports';
-      return { bucket, key: input.key, uri: `s3://${bucket}/${input.key}`, size: 1234, checksum: 'sha256:00' };
+      return {
+        bucket,
+        key: input.key,
+        uri: `s3://${bucket}/${input.key}`,
+        size: 1234,
+        checksum: 'sha256:00',
+      };
     },
     async startImport() {
       calls.startImport += 1;
