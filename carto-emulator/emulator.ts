@@ -113,7 +113,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       process.stderr.write(`carto-emulator: ${route.name} failed: ${String(error)}\n`),
   });
 
-  const server = createServer(dispatch);
+  // Node cuts requests that take more than 5 minutes by default; multi-GiB uploads and downloads may.
+  const server = createServer({ requestTimeout: 0 }, dispatch);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(settings.port, settings.host, () => {

@@ -8,6 +8,7 @@ import {
   type EmulatorMap,
   type EmulatorOptions,
   type EmulatorUser,
+  type RunningEmulator,
 } from './emulator';
 import type { UrlStyle } from './export-links';
 
@@ -117,7 +118,7 @@ async function main(argv: string[]): Promise<void> {
     maxConcurrentImports: flags.maxConcurrentImports,
     dataDir: flags.dataDir,
   };
-  let emulator;
+  let emulator: RunningEmulator;
   try {
     emulator = await startEmulator(options);
   } catch (error) {
