@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, type StoredObject } from '../contract/export-visualization';
 import type { CartoAccounts } from './carto-accounts';
 import { toCartoFailure } from './carto-failures';
+import { CopyProgressReporter, type SendCopyProgress } from './copy-progress-reporter';
 import { s3Uri } from './s3-client';
 import { StreamDigest } from './stream-digest';
 
@@ -37,6 +38,7 @@ export function createCopyActivities(deps: {
   s3: S3Client;
   defaultBucket?: string;
   copy: CopySettings;
+  sendCopyProgress?: SendCopyProgress;
 }) {
   return {
     async copyExportToS3(input: CopyExportInput): Promise<StoredObject> {
@@ -77,10 +79,12 @@ export function createCopyActivities(deps: {
       // S3 allows 10,000 parts: grow the part size for files that would need more.
       const partSize = Math.max(deps.copy.partSize, totalBytes ? Math.ceil(totalBytes / S3_MAX_PARTS) : 0);
       let lastBeat = 0;
+      const reporter = new CopyProgressReporter(deps.sendCopyProgress, activity.info.workflowExecution?.workflowId ?? '', totalBytes);
       const digest = new StreamDigest({
         partSize,
         expectedBytes: totalBytes ?? undefined,
         onProgress: (bytes) => {
+          reporter.observe(bytes);
           const now = Date.now();
           if (now - lastBeat >= 1000) {
             lastBeat = now;

@@ -2,6 +2,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { CartoAccounts } from './carto-accounts';
 import { createCopyActivities, type CopySettings } from './copy-export-to-s3';
+import type { SendCopyProgress } from './copy-progress-reporter';
 import { createExportActivities } from './export-activities';
 import { createImportActivities } from './import-activities';
 
@@ -10,6 +11,8 @@ export interface ActivityDependencies {
   s3: S3Client;
   defaultBucket?: string;
   copy: CopySettings;
+  /** Delivers copy progress to the workflow (a Temporal signal); progress is not reported without it. */
+  sendCopyProgress?: SendCopyProgress;
 }
 
 export function createActivities(deps: ActivityDependencies) {

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { startExport } from '../client/export-client';
 import { parseSize } from '../carto-emulator/cli-values';
 import { startEmulator } from '../carto-emulator/emulator';
+import { SEARCH_ATTRIBUTES } from '../contract/search-attributes';
 import { startSeaweedS3 } from '../local-stack/seaweedfs';
 import { startTemporalDevServer } from '../local-stack/temporal-dev-server';
 
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
     .opts<Options>();
   const size = parseSize(options.size);
 
-  const temporal = await startTemporalDevServer({ uiPort: false });
+  const temporal = await startTemporalDevServer({ uiPort: false, searchAttributes: { ...SEARCH_ATTRIBUTES } });
   const s3 = await startSeaweedS3({
     buckets: ['bench'],
     accessKeyId: 'bench',

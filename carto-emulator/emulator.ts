@@ -11,6 +11,8 @@ import { ExportFiles } from './export-files';
 import { ExportLinks, type UrlStyle } from './export-links';
 import { exportRoutes } from './export-routes';
 import { ExportService } from './export-service';
+import { FaultInjector } from './fault-injector';
+import { validateFaultRules, type FaultController, type FaultRule } from './faults';
 import { importRoutes } from './import-routes';
 import { ImportService } from './import-service';
 import { seedCatalog } from './seed-catalog';
@@ -44,6 +46,10 @@ export interface EmulatorOptions {
   maxConcurrentImports?: number;
   /** Where generated and uploaded files live; default a fresh temporary directory, removed on close. */
   dataDir?: string;
+  /** Fault injection rules (see `faults.ts`); default none. Change them later through `RunningEmulator.faults`. */
+  faults?: FaultRule[];
+  /** Seed of the PRNG behind rate-based fault rules, a whole number in [0, 2^32); default 0. */
+  seed?: number;
 }
 
 export interface EmulatorMap {
@@ -67,6 +73,8 @@ export interface RunningEmulator {
   exportFilePath(exportId: string): string | undefined;
   /** Maps created by imports into `user`: restored maps first, then the datasets of imported tables. */
   importedMaps(user: string): EmulatorMap[];
+  /** Fault injection: replace, add or clear rules and read what fired. */
+  faults: FaultController;
   close(): Promise<void>;
 }
 
@@ -89,11 +97,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     secret: randomBytes(32),
     origin: () => origin,
   });
+  const faults = new FaultInjector({ rules: settings.faults, seed: settings.seed, signal: shutdown.signal });
   const exports = new ExportService({
     catalog,
     files: new ExportFiles(join(dataDir, 'exports'), settings.exportSize, shutdown.signal),
     links,
     duration: settings.exportDuration,
+    injectedFault: (visualizationId) => faults.exportFault(visualizationId),
   });
   const imports = new ImportService({
     catalog,
@@ -109,6 +119,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       ...importRoutes({ imports, uploadsDirectory: join(dataDir, 'uploads') }),
       ...vizRoutes({ catalog, origin: () => origin, beforeRead: () => imports.settle(Date.now()) }),
     },
+    interceptor: faults.intercept,
     onError: (error, route) =>
       process.stderr.write(`carto-emulator: ${route.name} failed: ${String(error)}\n`),
   });
@@ -150,6 +161,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         .filter((visualization) => visualization.importId !== undefined);
       return derivedFirst(created).map(toMap);
     },
+    faults,
     close() {
       closing ??= (async () => {
         shutdown.abort();
@@ -187,6 +199,8 @@ function resolveOptions(options: EmulatorOptions): Settings {
     urlTtl: options.urlTtl ?? 2 * 3_600_000,
     urlStyle: options.urlStyle ?? 'presigned',
     maxConcurrentImports: options.maxConcurrentImports ?? 3,
+    faults: validateFaultRules(options.faults ?? []),
+    seed: options.seed ?? 0,
   };
   const wholeNumbers = ['port', 'maps', 'exportSize', 'exportDuration', 'importDuration', 'urlTtl'] as const;
   for (const name of wholeNumbers) {
@@ -196,6 +210,9 @@ function resolveOptions(options: EmulatorOptions): Settings {
   }
   if (!Number.isSafeInteger(settings.maxConcurrentImports) || settings.maxConcurrentImports < 1) {
     throw new Error(`maxConcurrentImports must be a whole number >= 1, got ${settings.maxConcurrentImports}`);
+  }
+  if (!Number.isSafeInteger(settings.seed) || settings.seed < 0 || settings.seed >= 2 ** 32) {
+    throw new Error(`seed must be a whole number from 0 to 4294967295, got ${settings.seed}`);
   }
   if (!['presigned', 'uploads', 'download'].includes(settings.urlStyle)) {
     throw new Error(`urlStyle must be presigned, uploads or download, got ${settings.urlStyle}`);

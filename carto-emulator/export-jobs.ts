@@ -3,6 +3,9 @@ import type { ExportFile } from './export-files';
 
 export type ExportState = 'pending' | 'exporting' | 'uploading' | 'complete' | 'failure';
 
+/** An injected end (fault injection): `failure` when the export would have completed, or `stuck` in exporting. */
+export type ExportFault = 'failure' | 'stuck';
+
 export interface ExportJob {
   id: string;
   visualizationId: string;
@@ -12,6 +15,8 @@ export interface ExportJob {
   createdAt: number;
   /** Storage key of the file, as CARTO's upload helper names directories. */
   token: string;
+  /** Set by fault injection; such a job generates no file. */
+  fault?: ExportFault;
   file:
     | { status: 'generating' }
     | { status: 'ready'; file: ExportFile; readyAt: number }
@@ -32,6 +37,13 @@ export interface ExportStatus {
 export function exportStatus(job: ExportJob, now: number, duration: number): ExportStatus {
   const exportingFrom = job.createdAt + Math.round(duration * 0.1);
   if (now < exportingFrom) return { state: 'pending', since: job.createdAt };
+  if (job.fault === 'stuck') return { state: 'exporting', since: exportingFrom };
+  if (job.fault === 'failure') {
+    const failedAt = job.createdAt + duration;
+    return now < failedAt
+      ? { state: 'exporting', since: exportingFrom }
+      : { state: 'failure', since: failedAt };
+  }
   if (job.file.status === 'failed') {
     const failedAt = Math.max(exportingFrom, job.file.failedAt);
     return now < failedAt

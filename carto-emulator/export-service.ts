@@ -5,6 +5,7 @@ import {
   exportFilename,
   exportStatus,
   presentExport,
+  type ExportFault,
   type ExportJob,
   type ExportStatus,
 } from './export-jobs';
@@ -22,13 +23,22 @@ export class ExportService {
   readonly #files: ExportFiles;
   readonly #links: ExportLinks;
   readonly #duration: number;
+  readonly #injectedFault: (visualizationId: string) => ExportFault | undefined;
   readonly #jobs = new Map<string, ExportJob>();
 
-  constructor(options: { catalog: Catalog; files: ExportFiles; links: ExportLinks; duration: number }) {
+  constructor(options: {
+    catalog: Catalog;
+    files: ExportFiles;
+    links: ExportLinks;
+    duration: number;
+    /** Asked once per created export whether fault injection scripts its end. */
+    injectedFault?: (visualizationId: string) => ExportFault | undefined;
+  }) {
     this.#catalog = options.catalog;
     this.#files = options.files;
     this.#links = options.links;
     this.#duration = options.duration;
+    this.#injectedFault = options.injectedFault ?? (() => undefined);
   }
 
   /**
@@ -82,9 +92,12 @@ export class ExportService {
       userId: viewer?.id ?? null,
       createdAt: now,
       token: uploadToken(),
+      fault: this.#injectedFault(visualization.id),
       file: { status: 'generating' },
     };
     this.#jobs.set(job.id, job);
+    // A job scripted to fail or hang never serves a file, so none is generated.
+    if (job.fault !== undefined) return { ok: true, job };
     this.#files.fileFor(visualization, layerTables, dataTables).then(
       (file) => (job.file = { status: 'ready', file, readyAt: Date.now() }),
       () => (job.file = { status: 'failed', failedAt: Date.now() }),

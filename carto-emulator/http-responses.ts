@@ -66,9 +66,16 @@ export function sendS3Error(
   sendBody(res, status, 'application/xml', xml);
 }
 
-function sendBody(res: ServerResponse, status: number, contentType: string, body: string): void {
+/** A complete body with its Content-Length (none sent to HEAD), plus any extra headers. */
+export function sendBody(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
   const bytes = Buffer.from(body);
-  res.writeHead(status, { 'content-type': contentType, 'content-length': String(bytes.length) });
+  res.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': String(bytes.length) });
   res.end(res.req.method === 'HEAD' ? undefined : bytes);
 }
 

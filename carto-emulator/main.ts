@@ -11,6 +11,8 @@ import {
   type RunningEmulator,
 } from './emulator';
 import type { UrlStyle } from './export-links';
+import { FAULT_SPEC_HELP, formatFaultRule, parseFaultSpec } from './fault-specs';
+import type { FaultRule } from './faults';
 
 /** Usage errors exit with 2, like most Unix tools; runtime failures (a taken port) with 1. */
 const USAGE_EXIT = 2;
@@ -39,6 +41,18 @@ function collectUser(text: string, previous: EmulatorUser[] | undefined): Emulat
   if (!match)
     throw new InvalidArgumentError('expected name:apikey with a lower-case user name, e.g. demo:demo-key');
   return [...(previous ?? []), { name: match[1], apiKey: match[2] }];
+}
+
+function collectFault(text: string, previous: FaultRule[] | undefined): FaultRule[] {
+  return [...(previous ?? []), asParser(parseFaultSpec)(text)];
+}
+
+function parseSeed(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || value >= 2 ** 32) {
+    throw new InvalidArgumentError('expected a whole number from 0 to 4294967295');
+  }
+  return value;
 }
 
 function program(): Command {
@@ -74,6 +88,18 @@ function program(): Command {
     )
     .option('--max-concurrent-imports <count>', 'unfinished imports per user before 429', parseCount(1))
     .option('--data-dir <dir>', 'keep generated and uploaded files here (default: a temporary directory)')
+    .option(
+      '--fault <spec>',
+      'make an endpoint misbehave: endpoint:fault[:key=value,...] (repeatable; see below)',
+      collectFault,
+    )
+    .option(
+      '--fault-seed <seed>',
+      'seed of the random draws of rate= faults, for reproducible runs',
+      parseSeed,
+      0,
+    )
+    .addHelpText('after', FAULT_SPEC_HELP)
     .exitOverride()
     .configureOutput({
       outputError: (text, write) => write(`carto-emulator: ${text.replace(/^error: /, '')}`),
@@ -104,6 +130,8 @@ async function main(argv: string[]): Promise<void> {
     urlStyle: UrlStyle;
     maxConcurrentImports?: number;
     dataDir?: string;
+    fault?: FaultRule[];
+    faultSeed: number;
   }>();
   const options: EmulatorOptions = {
     port: flags.port,
@@ -117,6 +145,8 @@ async function main(argv: string[]): Promise<void> {
     urlStyle: flags.urlStyle,
     maxConcurrentImports: flags.maxConcurrentImports,
     dataDir: flags.dataDir,
+    faults: flags.fault,
+    seed: flags.faultSeed,
   };
   let emulator: RunningEmulator;
   try {
@@ -155,6 +185,12 @@ function printBanner(
       (options.urlStyle === 'presigned' || options.urlStyle === undefined
         ? ` (valid ${ms(options.urlTtl ?? 7_200_000)})`
         : ''),
+    ...(options.faults && options.faults.length > 0
+      ? [
+          `  faults (seed ${options.seed ?? 0}, first that fires wins): ` +
+            options.faults.map(formatFaultRule).join('  '),
+        ]
+      : []),
     '',
     'Users (account URL, master API key):',
     ...users.map((user) => `  ${user.name.padEnd(12)} ${accountUrl(user.name).padEnd(40)} ${user.apiKey}`),

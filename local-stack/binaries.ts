@@ -31,7 +31,9 @@ export function findBinary(name: BinaryName, env: NodeJS.ProcessEnv = process.en
   if (override) {
     // An explicit override that is wrong is a mistake to report, not a reason to quietly use another binary.
     if (isExecutableFile(override)) return path.resolve(override);
-    throw new Error(`${name} binary not found: ${envVar}=${override} is not an executable file. ${fixFor(name)}`);
+    throw new Error(
+      `${name} binary not found: ${envVar}=${override} is not an executable file. ${fixFor(name)}`,
+    );
   }
   const inVenv = path.join(REPO_ROOT, '.venv', 'bin', name);
   if (isExecutableFile(inVenv)) return inVenv;

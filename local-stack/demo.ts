@@ -7,6 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { startEmulator } from '../carto-emulator/emulator';
 import { startExport } from '../client/export-client';
+import { SEARCH_ATTRIBUTES } from '../contract/search-attributes';
 import { loadWorkerConfig } from '../worker/config';
 import { createCartoFerryWorker } from '../worker/create-worker';
 import { startSeaweedS3 } from './seaweedfs';
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
     port: await preferredPort(7233),
     uiPort: (await preferredPort(8233)) ?? undefined,
     dbFilename: path.join(STATE_DIR, 'temporal.sqlite'),
+    searchAttributes: { ...SEARCH_ATTRIBUTES },
     logFile: path.join(STATE_DIR, 'temporal.log'),
   });
   step('Starting SeaweedFS S3');
@@ -73,7 +75,7 @@ async function main(): Promise<void> {
     }),
   };
   step('Starting the carto-ferry worker');
-  const { worker, connection: workerConnection } = await createCartoFerryWorker(loadWorkerConfig(env));
+  const { worker, close: closeWorker } = await createCartoFerryWorker(loadWorkerConfig(env));
   const running = worker.run();
 
   const map = emulator.maps('demo').find((m) => m.type === 'derived' && m.privacy === 'PUBLIC');
@@ -114,7 +116,7 @@ async function main(): Promise<void> {
   const shutdown = async (code: number) => {
     worker.shutdown();
     await running.catch(() => undefined);
-    await workerConnection.close();
+    await closeWorker();
     await connection.close();
     await emulator.close();
     await s3.stop();

@@ -1,5 +1,6 @@
 // Free TCP ports on 127.0.0.1 for servers started by the tests, the demo and the benchmarks.
 import net from 'node:net';
+import { ServerStartError } from './managed-process';
 
 const HOST = '127.0.0.1';
 
@@ -33,7 +34,8 @@ export async function getFreePortPairs(count: number, offset: number): Promise<n
   const ports: number[] = [];
   try {
     for (let attempt = 0; ports.length < count; attempt++) {
-      if (attempt >= 200) throw new Error(`no ${count} free port pairs (offset ${offset}) found in ${low}–${high}`);
+      if (attempt >= 200)
+        throw new Error(`no ${count} free port pairs (offset ${offset}) found in ${low}–${high}`);
       const port = low + Math.floor(Math.random() * (high - low));
       if (ports.includes(port) || ports.includes(port + offset) || ports.includes(port - offset)) continue;
       const pair = await Promise.allSettled([listen(port), listen(port + offset)]);
@@ -47,9 +49,23 @@ export async function getFreePortPairs(count: number, offset: number): Promise<n
   }
 }
 
-/** Whether a server's startup output says it lost the race for a port between our check and its bind. */
-export function isPortClash(output: string): boolean {
-  return /address already in use/i.test(output);
+/**
+ * Runs `start` again, up to `attempts` times in all, while it fails because the server lost the race for a port:
+ * a port found free is only free until someone else binds it, and another test run may be picking at the same time.
+ * A clash on a port the caller fixed just fails again, quickly.
+ */
+export async function retryOnPortClash<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      // Temporal reports the failed bind; weed checks its ports first and says "Port allocation failed".
+      const clash =
+        error instanceof ServerStartError &&
+        /address already in use|port allocation failed/i.test(error.outputTail);
+      if (!clash || attempt >= attempts) throw error;
+    }
+  }
 }
 
 function listen(port: number): Promise<net.Server> {

@@ -58,9 +58,10 @@ const DEFAULT_GRACE_MS = 10_000;
 
 /**
  * Spawns `command` so that it cannot outlive this process: on Linux through `setpriv --pdeathsig SIGKILL`, which
- * makes the kernel kill it even when Node itself is SIGKILLed (as the test runner does to a file that times out),
- * and everywhere through an `exit` hook. The child does not keep Node's event loop alive: a test file or script
- * that forgets to stop it still ends, and the server ends with it.
+ * makes the kernel kill it even when Node itself dies by SIGKILL (a CI timeout, `kill -9`), and everywhere through
+ * an `exit` hook. The kernel ties that signal to the spawning thread, so spawn from the main thread (or a worker
+ * thread that outlives the server). The child does not keep Node's event loop alive: a test file or script that
+ * forgets to stop it still ends, and the server ends with it.
  */
 export function spawnManaged(options: ManagedProcessOptions): ManagedProcess {
   const { name, command, args } = options;
@@ -85,12 +86,12 @@ export function spawnManaged(options: ManagedProcessOptions): ManagedProcess {
     });
   }
   // Both the process handle and its pipes hold the event loop open; release both (see the doc comment above).
-  // child.unref();
+  child.unref();
   for (const stream of [child.stdout, child.stderr]) (stream as Socket).unref();
 
   let closed = false;
   const exited = new Promise<ExitStatus>((resolve) => {
-    child.once('error', (error) => {
+    child.on('error', (error) => {
       tail = (tail + `\n${error.message}`).slice(-TAIL_BYTES);
     });
     child.once('close', (code, signal) => {
@@ -134,7 +135,8 @@ export function spawnManaged(options: ManagedProcessOptions): ManagedProcess {
     if (closed) return;
     // Awaiting an unref'd child would let Node exit mid-await; hold the loop open until it is gone.
     child.ref();
-    const escalation = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    const escalation =
+      killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     child.kill(signal);
     await exited;
     if (escalation) clearTimeout(escalation);
@@ -151,14 +153,31 @@ export function spawnManaged(options: ManagedProcessOptions): ManagedProcess {
 }
 
 const running = new Set<ChildProcess>();
+const exitCleanups = new Set<() => void>();
 let exitHookRegistered = false;
+
+/**
+ * Runs `cleanup` when this Node process exits, after every managed child has been sent SIGKILL; for files a server
+ * leaves behind. `cleanup` must be synchronous, as 'exit' handlers are. Returns a function that cancels it.
+ */
+export function atProcessExit(cleanup: () => void): () => void {
+  registerExitHook();
+  exitCleanups.add(cleanup);
+  return () => exitCleanups.delete(cleanup);
+}
 
 function registerExitHook(): void {
   if (exitHookRegistered) return;
   exitHookRegistered = true;
-  // 'exit' handlers must be synchronous; kill() only sends the signal, which is all that is needed.
   process.once('exit', () => {
     for (const child of running) child.kill('SIGKILL');
+    for (const cleanup of exitCleanups) {
+      try {
+        cleanup();
+      } catch {
+        // Best effort: the process is exiting and has nowhere to report this.
+      }
+    }
   });
 }
 

@@ -1,18 +1,20 @@
 // Starts the pinned SeaweedFS (`weed mini`) as a loopback S3 server on free ports and waits until its buckets exist.
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { readdir, unlink } from 'node:fs/promises';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, HeadBucketCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { findBinary } from './binaries';
-import { getFreePortPairs, isPortClash } from './free-port';
-import { ServerStartError, spawnManaged } from './managed-process';
+import { getFreePortPairs, retryOnPortClash } from './free-port';
+import { atProcessExit, spawnManaged } from './managed-process';
 
 export interface SeaweedS3Options {
   /** S3 port; a free one by default. Its gRPC twin (port + 10000) must be free too. */
   s3Port?: number;
-  /** Data folder, created if missing; a fresh temp folder by default. Never deleted: restart on it to keep data. */
+  /**
+   * Data folder, created if missing. A folder passed here is never deleted: restarting on it keeps the data. By
+   * default a fresh temp folder, deleted when this Node process exits.
+   */
   dir?: string;
   /** Buckets that exist once the server is ready (created if missing). */
   buckets?: string[];
@@ -40,7 +42,6 @@ const HOST = '127.0.0.1';
 /** weed derives each component's gRPC port as HTTP port + 10000 unless told otherwise. */
 const GRPC_OFFSET = 10_000;
 const DEFAULT_READY_TIMEOUT_MS = 30_000;
-const PORT_CLASH_ATTEMPTS = 3;
 /** weed puts its local sockets here whatever TMPDIR says. */
 const SOCKET_DIR = '/tmp';
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -57,29 +58,33 @@ export async function startSeaweedS3(options: SeaweedS3Options): Promise<Seaweed
     if (!BUCKET_NAME.test(bucket)) throw new RangeError(`invalid S3 bucket name: '${bucket}'`);
   }
   const binary = findBinary('weed');
-  const dir = path.resolve(options.dir ?? mkdtempSync(path.join(os.tmpdir(), 'carto-ferry-weed-')));
+  const dir = path.resolve(options.dir ?? freshTempDir());
   mkdirSync(dir, { recursive: true });
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOnce(binary, dir, buckets, options);
-    } catch (error) {
-      // Free ports are only free until someone else binds them; a clash on ports we picked is worth a new draw.
-      const retry = attempt < PORT_CLASH_ATTEMPTS && error instanceof ServerStartError && isPortClash(error.outputTail);
-      if (!retry) throw error;
-    }
-  }
+  return retryOnPortClash(() => startOnce(binary, dir, buckets, options));
 }
 
 async function startOnce(binary: string, dir: string, buckets: string[], options: SeaweedS3Options) {
   const [masterPort, volumePort, filerPort, adminPort, freeS3Port] = await getFreePortPairs(5, GRPC_OFFSET);
   const s3Port = options.s3Port ?? freeS3Port;
-  const components = { master: masterPort, volume: volumePort, filer: filerPort, s3: s3Port, admin: adminPort };
+  const components = {
+    master: masterPort,
+    volume: volumePort,
+    filer: filerPort,
+    s3: s3Port,
+    admin: adminPort,
+  };
 
   // weed saves its flags to <dir>/mini.options and reloads them on the next start, so a flag left out now would
   // silently take last run's value: every port is passed, every time.
   const args = ['-logtostderr', 'mini', `-dir=${dir}`, `-ip=${HOST}`, `-ip.bind=${HOST}`];
   // Telemetry would post to telemetry.seaweedfs.com; WebDAV, the admin UI and the Iceberg/Lance catalogs are unused.
-  args.push('-master.telemetry=false', '-webdav=false', '-admin.ui=false', '-s3.port.iceberg=0', '-s3.port.lance=0');
+  args.push(
+    '-master.telemetry=false',
+    '-webdav=false',
+    '-admin.ui=false',
+    '-s3.port.iceberg=0',
+    '-s3.port.lance=0',
+  );
   // The pre-stop pause lets a cluster's master steer writes elsewhere; alone, it only adds a second to every stop.
   args.push('-volume.preStopSeconds=0');
   for (const [component, port] of Object.entries(components)) {
@@ -100,9 +105,21 @@ async function startOnce(binary: string, dir: string, buckets: string[], options
   delete env.S3_EXTERNAL_URL;
 
   // cwd = dir: weed also reads filer.toml / security.toml from its working folder, and the caller's may have some.
-  const server = spawnManaged({ name: 'weed mini', command: binary, args, env, cwd: dir, logFile: options.logFile });
+  const server = spawnManaged({
+    name: 'weed mini',
+    command: binary,
+    args,
+    env,
+    cwd: dir,
+    logFile: options.logFile,
+  });
   const ports = Object.values(components).flatMap((port) => [port, port + GRPC_OFFSET]);
-  const socketsRemoved = server.exited.then(() => removeLocalSockets(ports));
+  // If this Node process ends first, weed dies without being able to tidy up; do it for it.
+  const cancelExitCleanup = atProcessExit(() => removeLocalSockets(ports));
+  const socketsRemoved = server.exited.then(() => {
+    cancelExitCleanup();
+    removeLocalSockets(ports);
+  });
 
   const endpoint = `http://${HOST}:${s3Port}`;
   const s3 = new S3Client({
@@ -169,9 +186,27 @@ async function ensureBuckets(s3: S3Client, buckets: string[]): Promise<boolean> 
 }
 
 /** weed leaves its Unix sockets behind (named after their ports) when it exits; remove the ones this run made. */
-async function removeLocalSockets(ports: number[]): Promise<void> {
+function removeLocalSockets(ports: number[]): void {
   const mine = new Set(ports.map(String));
-  const names = await readdir(SOCKET_DIR).catch(() => [] as string[]);
-  const ours = names.filter((name) => mine.has(/^seaweedfs-[a-z0-9-]+-(\d+)\.sock$/.exec(name)?.[1] ?? ''));
-  await Promise.all(ours.map((name) => unlink(path.join(SOCKET_DIR, name)).catch(() => undefined)));
+  let names: string[];
+  try {
+    names = readdirSync(SOCKET_DIR);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!mine.has(/^seaweedfs-[a-z0-9-]+-(\d+)\.sock$/.exec(name)?.[1] ?? '')) continue;
+    try {
+      unlinkSync(path.join(SOCKET_DIR, name));
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** A new folder under the OS temp dir, removed when this Node process exits (restarts before then keep their data). */
+function freshTempDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'carto-ferry-weed-'));
+  atProcessExit(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }

@@ -5,8 +5,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { findBinary } from './binaries';
-import { getFreePorts, isPortClash } from './free-port';
-import { ServerStartError, spawnManaged, type ManagedProcess } from './managed-process';
+import { getFreePorts, retryOnPortClash } from './free-port';
+import { spawnManaged, type ManagedProcess } from './managed-process';
 
 export type SearchAttributeType = 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
 
@@ -44,26 +44,17 @@ export interface TemporalDevServer {
 
 const HOST = '127.0.0.1';
 const DEFAULT_READY_TIMEOUT_MS = 30_000;
-const PORT_CLASH_ATTEMPTS = 3;
 
 /**
  * Starts a Temporal dev server and resolves once `namespace` answers DescribeNamespace over gRPC (and the Web UI
  * answers HTTP, when enabled). Rejects with a ServerStartError carrying the server's last output if it exits or is
  * not ready in time. Like every local-stack server, it dies with this Node process.
  */
-export async function startTemporalDevServer(options: TemporalDevServerOptions = {}): Promise<TemporalDevServer> {
+export async function startTemporalDevServer(
+  options: TemporalDevServerOptions = {},
+): Promise<TemporalDevServer> {
   const binary = findBinary('temporal');
-  const choosesPorts = options.port === undefined || options.uiPort === undefined;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOnce(binary, options);
-    } catch (error) {
-      // Free ports are only free until someone else binds them; a clash on ports we picked is worth a new draw.
-      const retry =
-        choosesPorts && attempt < PORT_CLASH_ATTEMPTS && error instanceof ServerStartError && isPortClash(error.outputTail);
-      if (!retry) throw error;
-    }
-  }
+  return retryOnPortClash(() => startOnce(binary, options));
 }
 
 async function startOnce(binary: string, options: TemporalDevServerOptions): Promise<TemporalDevServer> {
@@ -92,7 +83,12 @@ async function startOnce(binary: string, options: TemporalDevServerOptions): Pro
   }
   args.push('--log-level', 'warn');
 
-  const server = spawnManaged({ name: 'temporal dev server', command: binary, args, logFile: options.logFile });
+  const server = spawnManaged({
+    name: 'temporal dev server',
+    command: binary,
+    args,
+    logFile: options.logFile,
+  });
   const address = `${HOST}:${port}`;
   const uiUrl = uiPort === undefined ? undefined : `http://${HOST}:${uiPort}`;
   try {
@@ -107,7 +103,12 @@ async function startOnce(binary: string, options: TemporalDevServerOptions): Pro
   return handleFor(server, address, namespace, uiUrl);
 }
 
-function handleFor(server: ManagedProcess, address: string, namespace: string, uiUrl?: string): TemporalDevServer {
+function handleFor(
+  server: ManagedProcess,
+  address: string,
+  namespace: string,
+  uiUrl?: string,
+): TemporalDevServer {
   return {
     address,
     namespace,
@@ -157,6 +158,7 @@ async function answersHttp(url: string): Promise<boolean> {
 
 function toJson(key: string, value: unknown): string {
   const json = JSON.stringify(value);
-  if (json === undefined) throw new TypeError(`dynamicConfig['${key}'] is not JSON-serializable: ${String(value)}`);
+  if (json === undefined)
+    throw new TypeError(`dynamicConfig['${key}'] is not JSON-serializable: ${String(value)}`);
   return json;
 }

@@ -1,5 +1,7 @@
 // Wires a Temporal worker from a validated configuration: activities with their clients, the workflow bundle, the task queue.
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { copyProgressSignal } from '../contract/export-messages';
 import { createActivities } from '../activities';
 import { CartoAccounts } from '../activities/carto-accounts';
 import { createS3Client } from '../activities/s3-client';
@@ -10,10 +12,17 @@ export const WORKFLOWS_PATH = require.resolve('../workflows');
 export async function createCartoFerryWorker(
   config: WorkerConfig,
   options: { connection?: NativeConnection; workerOptions?: Partial<WorkerOptions> } = {},
-): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean }> {
+): Promise<{ worker: Worker; connection: NativeConnection; close: () => Promise<void> }> {
   const connection =
     options.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
+  // Activities signal copy progress to their workflow through an ordinary client.
+  const client = new Client({
+    connection: await Connection.connect({ address: config.temporal.address }),
+    namespace: config.temporal.namespace,
+  });
   const activities = createActivities({
+    sendCopyProgress: (workflowId, update) =>
+      client.workflow.getHandle(workflowId).signal(copyProgressSignal, update),
     accounts: new CartoAccounts(config.accounts, { timeoutMs: config.cartoTimeoutMs }),
     s3: createS3Client(config.s3),
     defaultBucket: config.defaultBucket,
@@ -25,7 +34,13 @@ export async function createCartoFerryWorker(
     taskQueue: config.temporal.taskQueue,
     workflowsPath: WORKFLOWS_PATH,
     activities,
+    // Heartbeats carry cancellation to a running copy; throttling them to 2 s keeps cancellation prompt.
+    maxHeartbeatThrottleInterval: '2s',
     ...options.workerOptions,
   });
-  return { worker, connection, ownsConnection: options.connection === undefined };
+  const close = async () => {
+    await client.connection.close();
+    if (options.connection === undefined) await connection.close();
+  };
+  return { worker, connection, close };
 }

@@ -13,14 +13,14 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const { worker, connection } = await createCartoFerryWorker(config);
+  const { worker, close } = await createCartoFerryWorker(config);
   console.error(
     `carto-ferry worker: task queue '${config.temporal.taskQueue}' on ${config.temporal.address} (namespace ${config.temporal.namespace}), accounts: ${Object.keys(config.accounts).join(', ')}`,
   );
   try {
     await worker.run();
   } finally {
-    await connection.close();
+    await close();
   }
 }
 

