@@ -1,6 +1,12 @@
 // Activity that streams a complete export's .carto file from CARTO into S3 and verifies what landed.
 import { pipeline } from 'node:stream';
-import { DeleteObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  ListPartsCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
@@ -78,20 +84,21 @@ export function createCopyActivities(deps: {
       const totalBytes = download.contentLength ?? null;
       // S3 allows 10,000 parts: grow the part size for files that would need more.
       const partSize = Math.max(deps.copy.partSize, totalBytes ? Math.ceil(totalBytes / S3_MAX_PARTS) : 0);
-      let lastBeat = 0;
-      const reporter = new CopyProgressReporter(deps.sendCopyProgress, activity.info.workflowExecution?.workflowId ?? '', totalBytes);
+      const reporter = new CopyProgressReporter(
+        deps.sendCopyProgress,
+        activity.info.workflowExecution?.workflowId ?? '',
+        totalBytes,
+      );
       const digest = new StreamDigest({
         partSize,
         expectedBytes: totalBytes ?? undefined,
-        onProgress: (bytes) => {
-          reporter.observe(bytes);
-          const now = Date.now();
-          if (now - lastBeat >= 1000) {
-            lastBeat = now;
-            activity.heartbeat({ bytesCopied: bytes, totalBytes } satisfies CopyProgress);
-          }
-        },
+        onProgress: (bytes) => reporter.observe(bytes),
       });
+      // Heartbeat on a clock, not on data: a stalled download must still tell the server this worker is alive, and
+      // heartbeats are what deliver cancellation to a running activity.
+      const beat = () => activity.heartbeat({ bytesCopied: digest.bytes, totalBytes } satisfies CopyProgress);
+      beat();
+      const heartbeats = setInterval(beat, 1000);
       let sourceError: Error | undefined;
       pipeline(download.body, digest, (error) => {
         if (error) sourceError = error;
@@ -118,7 +125,9 @@ export function createCopyActivities(deps: {
       } catch (error) {
         digest.destroy();
         download.body.destroy();
-        if (activity.cancellationSignal.aborted) throw error;
+        // lib-storage aborts in the background once in-flight parts finish; abort now, so nothing is left when we return.
+        await abortMultipartUpload(deps.s3, bucket, input.key, upload);
+        if (activity.cancellationSignal.aborted) await activity.cancelled;
         if (sourceError) {
           throw ApplicationFailure.create({
             message: `Download of export ${input.exportId} broke off after ${digest.bytes} bytes: ${sourceError.message}`,
@@ -128,6 +137,7 @@ export function createCopyActivities(deps: {
         }
         throw destinationFailure(error, bucket, input.key);
       } finally {
+        clearInterval(heartbeats);
         activity.cancellationSignal.removeEventListener('abort', onCancel);
       }
 
@@ -136,6 +146,32 @@ export function createCopyActivities(deps: {
       return { ...stored, checksum: digest.checksum };
     },
   };
+}
+
+/**
+ * Aborts the upload and makes sure it stays gone: lib-storage lets in-flight parts finish after its own abort, and some
+ * S3-compatible servers (SeaweedFS) revive an aborted upload when such a late part lands.
+ */
+async function abortMultipartUpload(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  upload: Upload,
+): Promise<void> {
+  const uploadId = upload.uploadId;
+  if (!uploadId) return;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    await s3
+      .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
+      .catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    try {
+      await s3.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+    } catch (error) {
+      if ((error as { name?: string }).name === 'NoSuchUpload') return;
+    }
+  }
+  // Still there after five seconds (or S3 unreachable): the bucket's AbortIncompleteMultipartUpload lifecycle rule is the backstop.
 }
 
 /** Confirms size and ETag of the stored object against the bytes that streamed; deletes it when they disagree. */

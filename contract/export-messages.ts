@@ -4,7 +4,14 @@ import type { ExportState, StoredObject } from './export-visualization';
 
 /** Where an export stands; also the values of the CartoPhase search attribute. */
 export type ExportPhase = 'exporting' | 'copying' | 'importing' | 'done' | 'failed' | 'cancelled';
-export const EXPORT_PHASES: readonly ExportPhase[] = ['exporting', 'copying', 'importing', 'done', 'failed', 'cancelled'];
+export const EXPORT_PHASES: readonly ExportPhase[] = [
+  'exporting',
+  'copying',
+  'importing',
+  'done',
+  'failed',
+  'cancelled',
+];
 
 export interface ExportProgress {
   phase: ExportPhase;

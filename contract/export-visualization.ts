@@ -232,7 +232,11 @@ export function parseExportInput(raw: unknown): NormalizedInput {
       ),
     );
   }
-  const polling = { ...POLLING_DEFAULTS, ...dropUndefined(parsed.data.polling ?? {}) };
+  const given = dropUndefined(parsed.data.polling ?? {});
+  const polling = { ...POLLING_DEFAULTS, ...given };
+  // A long first interval without an explicit cap raises the cap rather than being an error.
+  if (given.maxInterval === undefined)
+    polling.maxInterval = Math.max(polling.maxInterval, polling.initialInterval);
   if (polling.maxInterval < polling.initialInterval) {
     throw new InvalidInputError(['polling.maxInterval: must not be shorter than polling.initialInterval']);
   }

@@ -1,5 +1,6 @@
 // The exportVisualization workflow: export a CARTO map, wait for it on durable timers, copy it into S3, optionally import it.
 import {
+  ActivityCancellationType,
   allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
@@ -73,14 +74,25 @@ const retry: RetryPolicy = {
   nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES],
 };
 
-const startOptions: ActivityOptions = { startToCloseTimeout: '10 minutes', scheduleToCloseTimeout: '1 hour', retry };
+const startOptions: ActivityOptions = {
+  startToCloseTimeout: '10 minutes',
+  scheduleToCloseTimeout: '1 hour',
+  retry,
+};
 // A poll that keeps failing for ten minutes is skipped, not fatal: the next poll may succeed, and the deadline still holds.
-const pollOptions: ActivityOptions = { startToCloseTimeout: '1 minute', scheduleToCloseTimeout: '10 minutes', retry };
+const pollOptions: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '10 minutes',
+  retry,
+};
 const copyOptions: ActivityOptions = {
   startToCloseTimeout: '12 hours',
   // Short, so a copy on a dead worker is retried within about a minute rather than after the start-to-close timeout.
   heartbeatTimeout: '1 minute',
   retry: { ...retry, initialInterval: '5s', maximumInterval: '2 minutes', maximumAttempts: 10 },
+  // Set explicitly (the SDK sends TRY_CANCEL when unset): a cancelled workflow ends only after the copy has aborted
+  // its multipart upload, so "cancelled" means nothing is left behind in S3.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 };
 
 /** Activities with a one-line summary, which the Web UI shows on the event in the timeline. */
@@ -99,7 +111,11 @@ export async function exportVisualization(
     key:
       input.destination?.key ??
       defaultObjectKey(
-        { account: input.source.account, visualizationId: input.source.visualizationId, prefix: input.destination?.prefix },
+        {
+          account: input.source.account,
+          visualizationId: input.source.visualizationId,
+          prefix: input.destination?.prefix,
+        },
         new Date(),
       ),
     polls: 0,
@@ -163,7 +179,11 @@ class ExportRun {
         this.#enterPhase('copying');
         this.state.object = await this.#copyToS3();
       }
-      log.info('Export landed in S3', { exportId: this.state.exportId, uri: this.state.object.uri, size: this.state.object.size });
+      log.info('Export landed in S3', {
+        exportId: this.state.exportId,
+        uri: this.state.object.uri,
+        size: this.state.object.size,
+      });
       const imported = this.input.import ? await this.#importIntoCarto() : undefined;
       this.#enterPhase('done');
       return {
@@ -225,7 +245,10 @@ class ExportRun {
       await this.#continueAsNewIfSuggested();
       state.nextDelay = nextPollDelay(state.nextDelay, input.polling);
       const delay = clipToDeadline(state.nextDelay, Date.now(), deadline);
-      await this.#waitBeforePoll(delay, `export ${state.exportState ?? 'pending'} after ${state.polls} polls; next in ${describeDelay(delay)}`);
+      await this.#waitBeforePoll(
+        delay,
+        `export ${state.exportState ?? 'pending'} after ${state.polls} polls; next in ${describeDelay(delay)}`,
+      );
       const pollNumber = state.polls + 1;
       try {
         const status = await activities(pollOptions, `poll #${pollNumber}: export state`).checkExport({
@@ -239,7 +262,10 @@ class ExportRun {
           throw asWorkflowFailure(error, FailureType.CartoUnavailable, 'Polling the export');
         }
         state.failedPolls += 1;
-        log.warn('Export poll failed; will poll again', { exportId: state.exportId, failedPolls: state.failedPolls });
+        log.warn('Export poll failed; will poll again', {
+          exportId: state.exportId,
+          failedPolls: state.failedPolls,
+        });
       }
       this.#showDetails();
     }
@@ -258,7 +284,10 @@ class ExportRun {
     } catch (error) {
       if (failureTypeOf(error) === FailureType.ExportFileUnavailable && state.reexports < MAX_REEXPORTS) {
         // The file's URL expired or vanished before the copy ran: a fresh export produces a fresh URL.
-        log.warn('Export file unavailable; starting a fresh export', { exportId: state.exportId, reexports: state.reexports + 1 });
+        log.warn('Export file unavailable; starting a fresh export', {
+          exportId: state.exportId,
+          reexports: state.reexports + 1,
+        });
         state.reexports += 1;
         state.exportId = undefined;
         state.exportState = undefined;
@@ -276,7 +305,10 @@ class ExportRun {
     this.#enterPhase('importing');
     if (!state.importId) {
       try {
-        const started = await activities(startOptions, `start CARTO import into ${options.account}`).startImport({
+        const started = await activities(
+          startOptions,
+          `start CARTO import into ${options.account}`,
+        ).startImport({
           account: options.account,
           object,
           createVisualization: options.createVisualization ?? true,
@@ -307,7 +339,10 @@ class ExportRun {
       await this.#continueAsNewIfSuggested();
       state.nextDelay = nextPollDelay(state.nextDelay, input.polling);
       const delay = clipToDeadline(state.nextDelay, Date.now(), deadline);
-      await this.#waitBeforePoll(delay, `import ${state.importState ?? 'pending'}; next poll in ${describeDelay(delay)}`);
+      await this.#waitBeforePoll(
+        delay,
+        `import ${state.importState ?? 'pending'}; next poll in ${describeDelay(delay)}`,
+      );
       const pollNumber = (state.importPolls ?? 0) + 1;
       try {
         status = await activities(pollOptions, `import poll #${pollNumber}`).checkImport({
@@ -325,7 +360,12 @@ class ExportRun {
       this.#showDetails();
     }
     if (status.state !== 'complete') {
-      const details: ImportFailureDetails = { errorCode: status.errorCode, title: status.title, importId: status.importId, object };
+      const details: ImportFailureDetails = {
+        errorCode: status.errorCode,
+        title: status.title,
+        importId: status.importId,
+        object,
+      };
       throw ApplicationFailure.create({
         type: FailureType.ImportFailed,
         message: `CARTO import ${status.importId} failed with error_code ${status.errorCode ?? 'none'} (${status.title ?? 'no title'}); the export is safe at ${object.uri}.`,
@@ -403,4 +443,3 @@ function validate(rawInput: ExportVisualizationInput): NormalizedInput {
     throw error;
   }
 }
-

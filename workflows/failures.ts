@@ -1,5 +1,5 @@
 // Helpers that give workflow failures the contract's stable type names, whatever layer they came from.
-import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, isCancellation, TimeoutFailure } from '@temporalio/workflow';
 import { FailureType } from '../contract/export-visualization';
 
 /** The failure type behind an activity failure, if it carries one. */
@@ -15,7 +15,8 @@ export function failureTypeOf(error: unknown): string | undefined {
  * `VisualizationNotFound` on the workflow failure instead of digging through ActivityFailure causes.
  */
 export function asWorkflowFailure(error: unknown, fallbackType: FailureType, context: string): unknown {
-  if (!(error instanceof ActivityFailure)) return error;
+  // Cancellation must stay cancellation, so the workflow ends as cancelled rather than failed.
+  if (!(error instanceof ActivityFailure) || isCancellation(error)) return error;
   const cause = error.cause;
   if (cause instanceof ApplicationFailure) {
     return ApplicationFailure.create({

@@ -3,11 +3,14 @@ import type { ExportProgress } from '../contract/export-messages';
 
 export function progressMarkdown(progress: ExportProgress, target: string): string {
   const lines = [`**Phase:** ${progress.phase}`, `**Destination:** \`${progress.object?.uri ?? target}\``];
-  if (progress.exportId) lines.push(`**CARTO export:** \`${progress.exportId}\` — ${progress.exportState ?? 'starting'}`);
+  if (progress.exportId)
+    lines.push(`**CARTO export:** \`${progress.exportId}\` — ${progress.exportState ?? 'starting'}`);
   lines.push(`**Polls so far:** ${progress.polls}`);
   if (progress.nextPollAt) lines.push(`**Next poll:** ${progress.nextPollAt}`);
-  if (progress.phase === 'copying' || progress.bytesCopied > 0) lines.push(`**Copied:** ${bytesLine(progress)}`);
-  if (progress.importId) lines.push(`**CARTO import:** \`${progress.importId}\` — ${progress.importState ?? 'starting'}`);
+  if (progress.phase === 'copying' || progress.bytesCopied > 0)
+    lines.push(`**Copied:** ${bytesLine(progress)}`);
+  if (progress.importId)
+    lines.push(`**CARTO import:** \`${progress.importId}\` — ${progress.importState ?? 'starting'}`);
   if (progress.error) lines.push(`**Ended:** ${progress.error}`);
   return lines.join('  \n');
 }

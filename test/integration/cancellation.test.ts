@@ -1,0 +1,124 @@
+// Cancelling an export in each phase on the real stack: it ends CANCELLED, records what was done, and S3 holds no partial object.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
+import { startExport } from '../../client/export-client';
+import {
+  pollNowSignal,
+  progressQuery,
+  type ExportPhase,
+  type ExportProgress,
+} from '../../contract/export-messages';
+import { BUCKET, startRealStack, type RealStack } from '../support/real-stack';
+
+const MiB = 1024 * 1024;
+let stack: RealStack;
+let stopWorker: () => Promise<void>;
+
+before(async () => {
+  stack = await startRealStack({ emulator: { exportSize: 24 * MiB, exportDuration: 500 } });
+  stopWorker = await stack.startWorker();
+});
+after(async () => {
+  await stopWorker?.();
+  await stack?.stop();
+});
+
+function publicMap(): string {
+  const map = stack.emulator.maps('demo').find((m) => m.type === 'derived' && m.privacy === 'PUBLIC');
+  assert.ok(map);
+  return map.id;
+}
+
+async function waitFor(
+  handle: WorkflowHandle,
+  ready: (p: ExportProgress) => boolean,
+): Promise<ExportProgress> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const progress = await handle.query(progressQuery);
+    if (ready(progress)) return progress;
+    if (Date.now() > deadline) assert.fail(`timed out waiting; last progress ${JSON.stringify(progress)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function cancelAndSettle(handle: WorkflowHandle): Promise<ExportProgress> {
+  await handle.cancel();
+  const error = await handle.result().then(
+    () => assert.fail('expected cancellation'),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure, String(error));
+  assert.equal((await handle.describe()).status.name, 'CANCELLED');
+  return handle.query(progressQuery);
+}
+
+async function assertNoObject(key: string) {
+  await assert.rejects(stack.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })), {
+    name: 'NotFound',
+  });
+  const uploads = await stack.s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }));
+  assert.deepEqual(uploads.Uploads ?? [], [], 'no multipart upload left pending');
+}
+
+async function start(key: string, extra: object = {}) {
+  const started = await startExport(
+    stack.client,
+    {
+      source: { account: 'demo', visualizationId: publicMap() },
+      destination: { key },
+      polling: { initialInterval: 200 },
+      ...extra,
+    },
+    { workflowId: `cancel-${key}`, taskQueue: stack.taskQueue },
+  );
+  return started.handle;
+}
+
+describe('cancellation', () => {
+  test('while waiting between polls: stops polling and leaves nothing in S3', async () => {
+    stack.emulator.faults.set([{ endpoint: 'export.create', fault: 'exportStuck', times: 1 }]);
+    const handle = await start('waiting.carto');
+    await waitFor(handle, (p) => p.polls >= 2);
+    const progress = await cancelAndSettle(handle);
+    assert.equal(progress.phase satisfies ExportPhase, 'cancelled');
+    assert.ok(progress.exportId, 'the export id is recorded');
+    await assertNoObject('waiting.carto');
+  });
+
+  test('mid-copy: aborts the multipart upload and leaves no object', async () => {
+    // The download sends a third of the file, then stalls: the copy is caught with parts uploaded and more to come.
+    stack.emulator.faults.set([
+      { endpoint: 'export.download', fault: 'stallDownload', fraction: 0.34, pause: 120_000, times: 1 },
+    ]);
+    const handle = await start('copying.carto');
+    await waitFor(handle, (p) => p.phase === 'copying');
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const progress = await cancelAndSettle(handle);
+    assert.equal(progress.phase, 'cancelled');
+    assert.equal(progress.object, null);
+    await assertNoObject('copying.carto');
+  });
+
+  test('while importing: keeps the verified object and records it', async () => {
+    stack.emulator.faults.clear();
+    // Hour-long waits, cut short by pollNow until the import has started: then it sits in its wait.
+    const handle = await start('importing.carto', {
+      import: { account: 'target' },
+      polling: { initialInterval: '1 hour' },
+    });
+    const importing = await waitFor(handle, (p) => {
+      if (p.phase !== 'importing' || p.importId === null) void handle.signal(pollNowSignal);
+      return p.phase === 'importing' && p.importId !== null;
+    });
+    const progress = await cancelAndSettle(handle);
+    assert.equal(progress.phase, 'cancelled');
+    assert.equal(progress.object?.key, 'importing.carto');
+    assert.equal(progress.importId, importing.importId);
+    const head = await stack.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'importing.carto' }));
+    assert.equal(head.ContentLength, progress.object?.size);
+  });
+});
