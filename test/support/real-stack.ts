@@ -34,7 +34,13 @@ export interface RealStack {
 }
 
 export async function startRealStack(
-  options: { emulator?: EmulatorOptions; taskQueue?: string; dynamicConfig?: Record<string, unknown> } = {},
+  options: {
+    emulator?: EmulatorOptions;
+    taskQueue?: string;
+    dynamicConfig?: Record<string, unknown>;
+    /** Worker settings to add or override, e.g. a short CARTO_HTTP_TIMEOUT_MS. */
+    workerEnv?: Record<string, string>;
+  } = {},
 ): Promise<RealStack> {
   installQuietRuntime();
   const stoppers: (() => Promise<void>)[] = [];
@@ -68,6 +74,7 @@ export async function startRealStack(
         target: { baseUrl: emulator.accountUrl('target'), apiKey: 'target-key' },
         'wrong-key': { baseUrl: emulator.accountUrl('demo'), apiKey: 'not-the-key' },
       }),
+      ...options.workerEnv,
     };
     const config = loadWorkerConfig(workerEnv);
     const connection = await Connection.connect({ address: temporal.address });
