@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type MetricMeter } from '@temporalio/common';
 import { FailureType, type StoredObject } from '../contract/export-visualization';
 import type { CartoAccounts } from './carto-accounts';
 import { toCartoFailure } from './carto-failures';
@@ -81,6 +81,7 @@ export function createCopyActivities(deps: {
         throw toCartoFailure(error, { ...context, action: 'download-export' });
       }
 
+      const copyStartedAt = Date.now();
       const totalBytes = download.contentLength ?? null;
       // S3 allows 10,000 parts: grow the part size for files that would need more.
       const partSize = Math.max(deps.copy.partSize, totalBytes ? Math.ceil(totalBytes / S3_MAX_PARTS) : 0);
@@ -142,6 +143,7 @@ export function createCopyActivities(deps: {
       }
 
       const stored = await verifyStoredObject(deps.s3, bucket, input.key, digest);
+      recordCopy(activity.metricMeter, input.account, stored.size, (Date.now() - copyStartedAt) / 1000);
       activity.heartbeat({ bytesCopied: stored.size, totalBytes: stored.size } satisfies CopyProgress);
       return { ...stored, checksum: digest.checksum };
     },
@@ -152,6 +154,22 @@ export function createCopyActivities(deps: {
  * Aborts the upload and makes sure it stays gone: lib-storage lets in-flight parts finish after its own abort, and some
  * S3-compatible servers (SeaweedFS) revive an aborted upload when such a late part lands.
  */
+function recordCopy(meter: MetricMeter, account: string, bytes: number, seconds: number): void {
+  meter
+    .createCounter('carto_ferry_bytes_copied', 'bytes', 'Bytes copied into S3')
+    .withTags({ account })
+    .add(bytes);
+  meter
+    .createHistogram(
+      'carto_ferry_copy_throughput_mibps',
+      'float',
+      'MiB/s',
+      'Throughput of each completed copy',
+    )
+    .withTags({ account })
+    .record(bytes / 1024 / 1024 / Math.max(seconds, 0.001));
+}
+
 async function abortMultipartUpload(
   s3: S3Client,
   bucket: string,

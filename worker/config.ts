@@ -14,6 +14,12 @@ export interface WorkerConfig {
   accounts: Record<string, CartoAccountConfig>;
   copy: CopySettings;
   cartoTimeoutMs: number;
+  observability: {
+    /** Prometheus `/metrics` bind address, or undefined when turned off. */
+    metricsAddress?: string;
+    logFormat: 'json' | 'text';
+    logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  };
 }
 
 export class ConfigError extends Error {
@@ -48,47 +54,57 @@ const accountsSchema = z
   )
   .refine((accounts) => Object.keys(accounts).length > 0, 'must define at least one account');
 
-const flag = (name: string) =>
+const flag = () =>
   z
-    .enum(['true', 'false', '1', '0'], { error: `${name} must be true or false` })
+    .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
     .transform((v) => v === 'true' || v === '1');
 
-const positiveInt = (name: string) =>
-  z.string().regex(/^\d+$/, `${name} must be a whole number`).transform(Number);
+const positiveInt = () => z.string().regex(/^\d+$/, 'must be a whole number').transform(Number);
 
 const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   CARTO_FERRY_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
-  S3_ENDPOINT: z.url({ error: 'S3_ENDPOINT must be a URL such as http://127.0.0.1:8333' }).optional(),
+  S3_ENDPOINT: z.url({ error: 'must be a URL such as http://127.0.0.1:8333' }).optional(),
   S3_REGION: z.string().min(1).default('us-east-1'),
-  S3_FORCE_PATH_STYLE: flag('S3_FORCE_PATH_STYLE').optional(),
+  S3_FORCE_PATH_STYLE: flag().optional(),
   S3_CHECKSUMS: z
     .enum(['WHEN_SUPPORTED', 'WHEN_REQUIRED'], {
-      error: 'S3_CHECKSUMS must be WHEN_SUPPORTED or WHEN_REQUIRED',
+      error: 'must be WHEN_SUPPORTED or WHEN_REQUIRED',
     })
     .optional(),
   AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
   AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   CARTO_FERRY_BUCKET: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'CARTO_FERRY_BUCKET must be a valid S3 bucket name')
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name')
     .optional(),
   CARTO_ACCOUNTS: z.string().optional(),
   CARTO_ACCOUNTS_FILE: z.string().optional(),
-  CARTO_FERRY_PART_SIZE_MIB: positiveInt('CARTO_FERRY_PART_SIZE_MIB').optional(),
-  CARTO_FERRY_UPLOAD_QUEUE_SIZE: positiveInt('CARTO_FERRY_UPLOAD_QUEUE_SIZE').optional(),
-  CARTO_HTTP_TIMEOUT_MS: positiveInt('CARTO_HTTP_TIMEOUT_MS').optional(),
+  CARTO_FERRY_PART_SIZE_MIB: positiveInt().optional(),
+  CARTO_FERRY_UPLOAD_QUEUE_SIZE: positiveInt().optional(),
+  CARTO_HTTP_TIMEOUT_MS: positiveInt().optional(),
+  CARTO_FERRY_METRICS_ADDRESS: z
+    .string()
+    .regex(/^(off|[^:\s]+:\d{1,5})$/, 'must be host:port (e.g. 0.0.0.0:9464) or off')
+    .optional(),
+  CARTO_FERRY_LOG_FORMAT: z.enum(['json', 'text'], { error: 'must be json or text' }).optional(),
+  CARTO_FERRY_LOG_LEVEL: z
+    .enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'], { error: 'must be TRACE, DEBUG, INFO, WARN or ERROR' })
+    .optional(),
 });
 
 /** Builds the worker configuration; throws ConfigError naming every bad variable and its fix. */
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   const parsed = envSchema.safeParse(env);
+  const problems: string[] = [];
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+    // Report the accounts too, so one run of the worker names every problem.
+    problems.push(...parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+    readAccounts(env.CARTO_ACCOUNTS, env.CARTO_ACCOUNTS_FILE, problems);
+    throw new ConfigError(problems);
   }
   const vars = parsed.data;
-  const problems: string[] = [];
 
   if ((vars.AWS_ACCESS_KEY_ID === undefined) !== (vars.AWS_SECRET_ACCESS_KEY === undefined)) {
     problems.push(
@@ -125,6 +141,14 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     accounts,
     copy: { partSize: partSizeMiB * MiB, queueSize },
     cartoTimeoutMs: vars.CARTO_HTTP_TIMEOUT_MS ?? 30_000,
+    observability: {
+      metricsAddress:
+        vars.CARTO_FERRY_METRICS_ADDRESS === 'off'
+          ? undefined
+          : (vars.CARTO_FERRY_METRICS_ADDRESS ?? '127.0.0.1:9464'),
+      logFormat: vars.CARTO_FERRY_LOG_FORMAT ?? 'json',
+      logLevel: vars.CARTO_FERRY_LOG_LEVEL ?? 'INFO',
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 // `npm run worker`: validates the environment, connects to Temporal and runs the carto-ferry worker until a signal stops it.
 import { ConfigError, loadWorkerConfig } from './config';
 import { createCartoFerryWorker } from './create-worker';
+import { installWorkerRuntime } from './runtime';
 
 async function main(): Promise<void> {
   let config;
@@ -13,9 +14,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  installWorkerRuntime(config.observability);
   const { worker, close } = await createCartoFerryWorker(config);
   console.error(
-    `carto-ferry worker: task queue '${config.temporal.taskQueue}' on ${config.temporal.address} (namespace ${config.temporal.namespace}), accounts: ${Object.keys(config.accounts).join(', ')}`,
+    `carto-ferry worker: metrics ${config.observability.metricsAddress ? `http://${config.observability.metricsAddress}/metrics` : 'off'}; task queue '${config.temporal.taskQueue}' on ${config.temporal.address} (namespace ${config.temporal.namespace}), accounts: ${Object.keys(config.accounts).join(', ')}`,
   );
   try {
     await worker.run();
@@ -24,7 +26,11 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+// The native runtime (metrics server, core threads) keeps the process up; once the worker has drained, leave.
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

@@ -40,6 +40,7 @@ import {
   type StoredObject,
 } from '../contract/export-visualization';
 import { CartoAccount, CartoExportId, CartoPhase, CartoVisualizationId } from '../contract/search-attributes';
+import { countExportFinished, countExportStarted, recordExportWait } from './export-metrics';
 import { asWorkflowFailure, failureTypeOf } from './failures';
 import { clipToDeadline, nextPollDelay } from './polling-schedule';
 import { describeDelay, progressMarkdown } from './progress-details';
@@ -171,11 +172,14 @@ class ExportRun {
   }
 
   async execute(): Promise<ExportVisualizationResult> {
+    const account = this.input.source.account;
+    if (this.state.phase === undefined) countExportStarted(account);
     this.#enterPhase(this.state.phase ?? 'exporting');
     try {
       while (!this.state.object) {
         if (!this.state.exportId) await this.#beginExport();
         await this.#waitForExport();
+        recordExportWait(account, (Date.now() - Date.parse(this.state.startedAt)) / 1000, this.state.polls);
         this.#enterPhase('copying');
         this.state.object = await this.#copyToS3();
       }
@@ -186,6 +190,7 @@ class ExportRun {
       });
       const imported = this.input.import ? await this.#importIntoCarto() : undefined;
       this.#enterPhase('done');
+      countExportFinished(account, 'completed');
       return {
         exportId: this.state.exportId as string,
         visualizationId: this.input.source.visualizationId,
@@ -199,7 +204,13 @@ class ExportRun {
       // Record how it ended, for the Web UI and `list --query "CartoPhase='failed'"`, then let the error end the workflow.
       this.#nextPollAt = null;
       this.#error = error instanceof Error ? error.message : String(error);
-      this.#enterPhase(isCancellation(error) ? 'cancelled' : 'failed');
+      const cancelled = isCancellation(error);
+      this.#enterPhase(cancelled ? 'cancelled' : 'failed');
+      countExportFinished(
+        account,
+        cancelled ? 'cancelled' : 'failed',
+        error instanceof ApplicationFailure ? (error.type ?? undefined) : undefined,
+      );
       throw error;
     }
   }
