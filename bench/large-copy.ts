@@ -48,7 +48,10 @@ async function main(): Promise<void> {
     .opts<Options>();
   const size = parseSize(options.size);
 
-  const temporal = await startTemporalDevServer({ uiPort: false, searchAttributes: { ...SEARCH_ATTRIBUTES } });
+  const temporal = await startTemporalDevServer({
+    uiPort: false,
+    searchAttributes: { ...SEARCH_ATTRIBUTES },
+  });
   const s3 = await startSeaweedS3({
     buckets: ['bench'],
     accessKeyId: 'bench',
