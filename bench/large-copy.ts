@@ -75,6 +75,9 @@ async function main(): Promise<void> {
       CARTO_FERRY_BUCKET: 'bench',
       CARTO_FERRY_PART_SIZE_MIB: options.partSize,
       CARTO_FERRY_UPLOAD_QUEUE_SIZE: options.queueSize,
+      CARTO_FERRY_METRICS_ADDRESS: 'off',
+      CARTO_FERRY_LOG_FORMAT: 'text',
+      CARTO_FERRY_LOG_LEVEL: 'WARN',
       CARTO_ACCOUNTS: JSON.stringify({ demo: { baseUrl: emulator.accountUrl('demo'), apiKey: 'demo-key' } }),
     },
   });
