@@ -1,7 +1,8 @@
-// The carto-ferry command line: start exports, check their status, read their results.
+// The carto-ferry command line: start exports, watch, list, steer them, read their results; set up a cluster.
 import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import ms from 'ms';
+import { EXPORT_PHASES, type ExportPhase } from '../contract/export-messages';
 import {
   DEFAULT_TASK_QUEUE,
   InvalidInputError,
@@ -9,8 +10,15 @@ import {
   type ExportVisualizationInput,
 } from '../contract/export-visualization';
 import { getExportResult, getExportStatus, startExport } from './export-client';
+import { summarizeFailure } from './export-outcome';
+import { getProgress, ProgressUnavailableError } from './export-progress';
+import { formatExportTable } from './export-table';
+import { listExports } from './list-exports';
+import { registerSearchAttributes } from './register-search-attributes';
+import { cancelExport, pollNow } from './steer-export';
+import { watchCommand } from './watch-command';
 
-/** Exit codes: 0 done, 1 the export or the connection failed, 2 bad input (nothing was started). */
+/** Exit codes: 0 done, 1 the export failed or was not found (or the connection failed), 2 bad input. */
 const EXIT_FAILED = 1;
 const EXIT_BAD_INPUT = 2;
 
@@ -18,6 +26,14 @@ interface GlobalOptions {
   address: string;
   namespace: string;
   taskQueue: string;
+}
+
+interface ListOptions {
+  account?: string;
+  phase?: ExportPhase;
+  running?: boolean;
+  limit: number;
+  json?: boolean;
 }
 
 interface ExportOptions {
@@ -109,10 +125,85 @@ export function buildProgram(): Command {
 
   program
     .command('status <workflowId>')
-    .description('show where an export stands')
+    .description('show where an export stands: workflow status and its progress query')
     .action(async (workflowId: string, _options: unknown, command: Command) => {
       const client = await connect(command.optsWithGlobals<GlobalOptions>());
-      printJson(await getExportStatus(client, workflowId));
+      const status = await getExportStatus(client, workflowId);
+      const progress = await getProgress(client, workflowId).catch((error: unknown) => {
+        if (!(error instanceof ProgressUnavailableError)) throw error;
+        console.error(`carto-ferry: ${error.message}`);
+        return null;
+      });
+      printJson({ ...status, progress });
+    });
+
+  program
+    .command('watch <workflowId>')
+    .description('follow an export until it ends; exit 0 if it completed, 1 if not')
+    .addOption(
+      new Option('--interval <duration>', 'time between progress queries')
+        .argParser(parseDuration)
+        .default(1_000, '1s'),
+    )
+    .option('--plain', 'a line per change even on a terminal')
+    .action(async (workflowId: string, options: { interval: number; plain?: boolean }, command: Command) => {
+      const client = await connect(command.optsWithGlobals<GlobalOptions>());
+      const code = await watchCommand(client, workflowId, {
+        intervalMs: options.interval,
+        live: !options.plain && process.stdout.isTTY === true && process.env.TERM !== 'dumb',
+        stdout: process.stdout,
+        stderr: process.stderr,
+      });
+      if (code !== 0) throw new ExitCode(code);
+    });
+
+  program
+    .command('list')
+    .description('list exports, newest first (search attributes CartoAccount, CartoPhase)')
+    .option('--account <alias>', 'only exports from this source account')
+    .addOption(new Option('--phase <phase>', 'only exports in this phase').choices(EXPORT_PHASES))
+    .option('--running', 'only exports still running')
+    .option('--limit <n>', 'at most this many', parseLimit, 100)
+    .option('--json', 'print JSON instead of a table')
+    .action(async (options: ListOptions, command: Command) => {
+      const client = await connect(command.optsWithGlobals<GlobalOptions>());
+      const listings = await listExports(client, options);
+      if (options.json) printJson(listings);
+      else console.log(listings.length ? formatExportTable(listings) : 'No exports found.');
+    });
+
+  program
+    .command('cancel <workflowId>')
+    .description('cancel a running export (its workflow ends CANCELLED, phase cancelled)')
+    .action(async (workflowId: string, _options: unknown, command: Command) => {
+      const client = await connect(command.optsWithGlobals<GlobalOptions>());
+      await cancelExport(client, workflowId);
+      console.log(`Cancellation requested for ${workflowId}`);
+    });
+
+  program
+    .command('poll-now <workflowId>')
+    .description('make a waiting export (or import) poll CARTO now instead of at the end of its wait')
+    .action(async (workflowId: string, _options: unknown, command: Command) => {
+      const client = await connect(command.optsWithGlobals<GlobalOptions>());
+      await pollNow(client, workflowId);
+      console.log(`Asked ${workflowId} to poll now`);
+    });
+
+  program
+    .command('setup')
+    .description("register carto-ferry's search attributes in the namespace (safe to run again)")
+    .action(async (_options: unknown, command: Command) => {
+      const global = command.optsWithGlobals<GlobalOptions>();
+      const client = await connect(global);
+      const registered = await registerSearchAttributes(client.connection, global.namespace);
+      for (const { name, type, outcome } of registered) {
+        console.log(`${name} (${type}): ${outcome === 'added' ? 'added' : 'already registered'}`);
+      }
+      const added = registered.filter((r) => r.outcome === 'added').length;
+      console.log(
+        `Namespace ${global.namespace}: ${added} search attribute(s) added, ${registered.length - added} already present.`,
+      );
     });
 
   program
@@ -170,6 +261,31 @@ async function connect(options: GlobalOptions): Promise<Client> {
 
 class ConnectionProblem extends Error {}
 
+/** Ends the command with this exit code; the command has already said why. */
+class ExitCode extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+function parseDuration(value: string): number {
+  const millis = ms(value as ms.StringValue);
+  if (typeof millis !== 'number' || !Number.isFinite(millis) || millis <= 0) {
+    throw new InvalidArgumentError(
+      `expected a positive duration like '1s' or '500ms', got ${JSON.stringify(value)}`,
+    );
+  }
+  return millis;
+}
+
+function parseLimit(value: string): number {
+  const limit = Number(value);
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new InvalidArgumentError(`expected a whole number >= 1, got ${JSON.stringify(value)}`);
+  }
+  return limit;
+}
+
 function printJson(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));
 }
@@ -194,10 +310,10 @@ function reportError(error: unknown): number {
     console.error(`carto-ferry: invalid input, nothing was started:\n  - ${error.problems.join('\n  - ')}`);
     return EXIT_BAD_INPUT;
   }
+  if (error instanceof ExitCode) return error.code;
   if (error instanceof WorkflowFailedError) {
-    const cause = error.cause;
-    const type = cause instanceof ApplicationFailure ? cause.type : cause?.name;
-    console.error(`carto-ferry: export failed: ${type ?? 'Failure'}: ${cause?.message ?? error.message}`);
+    const { type, message } = summarizeFailure(error);
+    console.error(`carto-ferry: export failed: ${type}: ${message}`);
     return EXIT_FAILED;
   }
   if (error instanceof WorkflowNotFoundError) {

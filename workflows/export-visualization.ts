@@ -8,6 +8,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -64,6 +65,9 @@ export interface ExportRunState {
   importState?: string;
   importPolls?: number;
 }
+
+/** Patch id: a pollNow signal received outside a wait is kept for the next wait (see the README's patching rule). */
+const KEEP_EARLY_POLL_NOW = 'keep-early-poll-now';
 
 /** Pre-signed export URLs expire; this many fresh exports are tried before giving up. */
 const MAX_REEXPORTS = 2;
@@ -182,6 +186,7 @@ class ExportRun {
         recordExportWait(account, (Date.now() - Date.parse(this.state.startedAt)) / 1000, this.state.polls);
         this.#enterPhase('copying');
         this.state.object = await this.#copyToS3();
+        if (this.state.object) this.state.bytesCopied = this.state.totalBytes = this.state.object.size;
       }
       log.info('Export landed in S3', {
         exportId: this.state.exportId,
@@ -395,7 +400,13 @@ class ExportRun {
 
   /** A durable timer that the pollNow signal cuts short. */
   async #waitBeforePoll(delay: number, summary: string): Promise<void> {
-    this.#pollNow = false;
+    // Runs started before this patch dropped a pollNow that arrived while a poll activity ran; newer runs honour it.
+    if (!patched(KEEP_EARLY_POLL_NOW)) this.#pollNow = false;
+    if (this.#pollNow) {
+      this.#pollNow = false;
+      log.info('Poll requested by signal');
+      return;
+    }
     this.#nextPollAt = new Date(Date.now() + delay).toISOString();
     this.#showDetails();
     const timerScope = new CancellationScope();
@@ -408,6 +419,7 @@ class ExportRun {
       });
       log.info('Poll requested by signal');
     }
+    this.#pollNow = false;
     this.#nextPollAt = null;
   }
 

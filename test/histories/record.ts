@@ -1,6 +1,6 @@
 // `npm run record-histories`: runs each kind of export on the real stack and saves its histories for the replay test.
 // Re-record only for a deliberate, patched change; the committed files are what proves older runs still replay.
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { execFileSync } from 'node:child_process';
@@ -24,7 +24,9 @@ async function saveAllRuns(stack: RealStack, name: string, handle: WorkflowHandl
     const json = execFileSync(findBinary('temporal'), [
       'workflow', 'show', '--workflow-id', handle.workflowId, '--run-id', runId, '--output', 'json', '--address', stack.temporalAddress,
     ]);
-    writeFileSync(path.join(OUT, `${name}${suffix}.json`), json);
+    const file = path.join(OUT, `${name}${suffix}.json`);
+    // Histories already committed stay as they are: they stand for runs recorded by older code.
+    if (!existsSync(file)) writeFileSync(file, json);
     runId = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
     index += 1;
   }
@@ -60,6 +62,15 @@ async function main(): Promise<void> {
       await handle.signal(pollNowSignal);
       await new Promise((resolve) => setTimeout(resolve, 1500));
       await handle.cancel();
+    });
+    // Since patch keep-early-poll-now: pollNow sent while an activity runs is honoured at the next wait.
+    await record(stack, 'poll-now-during-activity', { source, polling: { initialInterval: '1 hour' } }, async (handle) => {
+      for (let i = 0; i < 60; i++) {
+        await handle.signal(pollNowSignal);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        const described = await handle.describe();
+        if (described.status.name !== 'RUNNING') return;
+      }
     });
     // Started like a Temporal CLI user would, bypassing the client's validation.
     const invalid = await stack.client.workflow.start('exportVisualization', {
