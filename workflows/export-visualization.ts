@@ -258,30 +258,20 @@ class ExportRun {
           nonRetryable: true,
         });
       }
-      await this.#continueAsNewIfSuggested();
-      state.nextDelay = nextPollDelay(state.nextDelay, input.polling);
-      const delay = clipToDeadline(state.nextDelay, Date.now(), deadline);
-      await this.#waitBeforePoll(
-        delay,
-        `export ${state.exportState ?? 'pending'} after ${state.polls} polls; next in ${describeDelay(delay)}`,
+      await this.#waitForNextPoll(
+        deadline,
+        (delay) => `export ${state.exportState ?? 'pending'} after ${state.polls} polls; next in ${delay}`,
       );
       const pollNumber = state.polls + 1;
-      try {
-        const status = await activities(pollOptions, `poll #${pollNumber}: export state`).checkExport({
+      const status = await this.#poll('export', () =>
+        activities(pollOptions, `poll #${pollNumber}: export state`).checkExport({
           account: input.source.account,
           exportId: state.exportId as string,
-        });
+        }),
+      );
+      if (status) {
         state.exportState = status.state;
         state.polls = pollNumber;
-      } catch (error) {
-        if (NON_RETRYABLE_FAILURES.includes(failureTypeOf(error) as FailureType)) {
-          throw asWorkflowFailure(error, FailureType.CartoUnavailable, 'Polling the export');
-        }
-        state.failedPolls += 1;
-        log.warn('Export poll failed; will poll again', {
-          exportId: state.exportId,
-          failedPolls: state.failedPolls,
-        });
       }
       this.#showDetails();
     }
@@ -352,26 +342,20 @@ class ExportRun {
           nonRetryable: true,
         });
       }
-      await this.#continueAsNewIfSuggested();
-      state.nextDelay = nextPollDelay(state.nextDelay, input.polling);
-      const delay = clipToDeadline(state.nextDelay, Date.now(), deadline);
-      await this.#waitBeforePoll(
-        delay,
-        `import ${state.importState ?? 'pending'}; next poll in ${describeDelay(delay)}`,
+      await this.#waitForNextPoll(
+        deadline,
+        (delay) => `import ${state.importState ?? 'pending'}; next poll in ${delay}`,
       );
       const pollNumber = (state.importPolls ?? 0) + 1;
-      try {
-        status = await activities(pollOptions, `import poll #${pollNumber}`).checkImport({
+      status = await this.#poll('import', () =>
+        activities(pollOptions, `import poll #${pollNumber}`).checkImport({
           account: options.account,
           importId: state.importId as string,
-        });
+        }),
+      );
+      if (status) {
         state.importState = status.state;
         state.importPolls = pollNumber;
-      } catch (error) {
-        if (NON_RETRYABLE_FAILURES.includes(failureTypeOf(error) as FailureType)) {
-          throw asWorkflowFailure(error, FailureType.CartoUnavailable, 'Polling the import');
-        }
-        state.failedPolls += 1;
       }
       this.#showDetails();
     }
@@ -396,6 +380,33 @@ class ExportRun {
       tableNames: status.tableNames,
       tablesCreated: status.tablesCreated,
     };
+  }
+
+  /** Continues as new if the server suggests it, then waits out the next backoff step (never past the deadline). */
+  async #waitForNextPoll(deadline: number, summary: (delay: string) => string): Promise<void> {
+    await this.#continueAsNewIfSuggested();
+    this.state.nextDelay = nextPollDelay(this.state.nextDelay, this.input.polling);
+    const delay = clipToDeadline(this.state.nextDelay, Date.now(), deadline);
+    await this.#waitBeforePoll(delay, summary(describeDelay(delay)));
+  }
+
+  /**
+   * One state poll. A poll that failed after its retries is skipped (undefined): the next one may succeed and the
+   * deadline still holds. Failures retrying cannot fix end the workflow.
+   */
+  async #poll<T>(what: 'export' | 'import', poll: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await poll();
+    } catch (error) {
+      if (NON_RETRYABLE_FAILURES.includes(failureTypeOf(error) as FailureType)) {
+        throw asWorkflowFailure(error, FailureType.CartoUnavailable, `Polling the ${what}`);
+      }
+      this.state.failedPolls += 1;
+      log.warn(`The ${what} poll failed; will poll again`, { failedPolls: this.state.failedPolls });
+      return undefined;
+    } finally {
+      this.#showDetails();
+    }
   }
 
   /** A durable timer that the pollNow signal cuts short. */
