@@ -43,6 +43,8 @@ export async function startExport(
     args: [input],
     // Starting again while one runs returns that run instead of a duplicate (atomic on the server).
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    staticSummary: exportSummary(input),
+    staticDetails: exportDetails(input),
   });
   const runId = handle.firstExecutionRunId;
   return { workflowId, runId, attached: running !== undefined && running === runId, handle };
@@ -84,4 +86,30 @@ async function runningRunId(client: Client, workflowId: string): Promise<string 
   } catch {
     return undefined;
   }
+}
+
+/** One line for the Web UI's summary: what is exported, from where, to where. */
+export function exportSummary(input: ExportVisualizationInput): string {
+  const destination = input.destination ?? {};
+  const bucket = destination.bucket ?? '(worker bucket)';
+  const key =
+    destination.key ?? `${destination.prefix ?? ''}${input.source.account}/${input.source.visualizationId}/…`;
+  const then = input.import ? `, then import into ${input.import.account}` : '';
+  return `Export map ${input.source.visualizationId} of ${input.source.account} → s3://${bucket}/${key}${then}`;
+}
+
+/** Markdown details for the Web UI: the request as given, without anything secret (the input holds none). */
+export function exportDetails(input: ExportVisualizationInput): string {
+  const lines = [
+    `**Source:** account \`${input.source.account}\`, map \`${input.source.visualizationId}\``,
+    input.source.userTablesIds?.length
+      ? `**Tables:** ${input.source.userTablesIds.map((id) => `\`${id}\``).join(', ')}`
+      : '',
+    `**Destination:** ${exportSummary(input).split('→ ')[1].split(', then')[0]}`,
+    input.import
+      ? `**Import into:** \`${input.import.account}\` via ${input.import.via ?? 'url'} (create map: ${input.import.createVisualization ?? true})`
+      : '',
+    input.polling ? `**Polling:** \`${JSON.stringify(input.polling)}\`` : '',
+  ];
+  return lines.filter(Boolean).join('  \n');
 }

@@ -97,6 +97,23 @@ describe('the Temporal Web UI', () => {
       await currentDetails.filter({ hasText: /Phase:\s*exporting/ }).waitFor();
       await currentDetails.filter({ hasText: /CARTO export:\s*\S+\s*—\s*exporting/ }).waitFor();
       await currentDetails.filter({ hasText: `s3://${BUCKET}/demo/${map.id}/` }).waitFor();
+      // The static summary set at start by the client library (rendered, like the details, inside a frame).
+      const summaryText = `Export map ${map.id} of demo`;
+      const summaryShown = async () => {
+        for (const frame of page.frames()) {
+          const text = await frame
+            .locator('body')
+            .innerText({ timeout: 1000 })
+            .catch(() => '');
+          if (text.includes(summaryText)) return true;
+        }
+        return false;
+      };
+      const summaryDeadline = Date.now() + UI_TIMEOUT_MS;
+      while (!(await summaryShown())) {
+        assert.ok(Date.now() < summaryDeadline, `the Web UI shows the summary "${summaryText}"`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
       await saveScreenshot(t, page, screenshots, 'web-ui.png');
 
       // Activity and timer summaries label the bars of the Timeline tab.
@@ -153,7 +170,10 @@ async function launchChromium(): Promise<BrowserContext> {
     args: CHROMIUM_ARGS,
     viewport: VIEWPORT,
   });
-  browser.once('close', () => rmSync(profile, { recursive: true, force: true }));
+  // Chromium may still be flushing its profile as it closes; retry rather than fail the test on cleanup.
+  browser.once('close', () =>
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }),
+  );
   return browser;
 }
 
