@@ -27,12 +27,12 @@ const MATRIX: FaultRule[] = [
   { endpoint: 'export.show', fault: 'malformedJson', rate: 0.1 },
   { endpoint: 'export.show', fault: 'rateLimitNoRetryAfter', rate: 0.1 },
   { endpoint: 'export.show', fault: 'slow', delay: 2500, rate: 0.05 },
-  // Each failed download costs a copy retry with backoff (5 s, 10 s, ...), so the download rates add up to about 0.4.
-  { endpoint: 'export.download', fault: 'truncate', rate: 0.15 },
+  // Each failed download costs a copy retry with backoff (5 s, 10 s, ...), so the download rates add up to 0.3.
+  { endpoint: 'export.download', fault: 'truncate', rate: 0.1 },
   { endpoint: 'export.download', fault: 'reset', rate: 0.05 },
   { endpoint: 'export.download', fault: 'status5xx', rate: 0.05 },
   { endpoint: 'export.download', fault: 'stallDownload', fraction: 0.3, pause: 4000, rate: 0.05 },
-  { endpoint: 'export.download', fault: 'expireUrl', rate: 0.1 },
+  { endpoint: 'export.download', fault: 'expireUrl', rate: 0.05 },
   { endpoint: 'import.create', fault: 'status5xx', rate: 0.2 },
   { endpoint: 'import.create', fault: 'rateLimit', retryAfter: 1, rate: 0.2 },
   { endpoint: 'import.show', fault: 'status5xx', rate: 0.25 },
