@@ -4,6 +4,7 @@ import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListPartsCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -105,6 +106,9 @@ export function createCopyActivities(deps: {
         if (error) sourceError = error;
       });
 
+      // An earlier attempt that died with its worker could not abort its upload; do it for it.
+      if (activity.info.attempt > 1) await abortStaleUploads(deps.s3, bucket, input.key);
+
       const upload = new Upload({
         client: deps.s3,
         partSize,
@@ -154,6 +158,16 @@ export function createCopyActivities(deps: {
  * Aborts the upload and makes sure it stays gone: lib-storage lets in-flight parts finish after its own abort, and some
  * S3-compatible servers (SeaweedFS) revive an aborted upload when such a late part lands.
  */
+async function abortStaleUploads(s3: S3Client, bucket: string, key: string): Promise<void> {
+  const listed = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
+  for (const stale of listed.Uploads ?? []) {
+    if (stale.Key !== key || !stale.UploadId) continue;
+    await s3
+      .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: stale.UploadId }))
+      .catch(() => undefined);
+  }
+}
+
 function recordCopy(meter: MetricMeter, account: string, bytes: number, seconds: number): void {
   meter
     .createCounter('carto_ferry_bytes_copied', 'bytes', 'Bytes copied into S3')
