@@ -28,6 +28,10 @@ export interface RealStack {
   workerEnv: Record<string, string>;
   config: WorkerConfig;
   taskQueue: string;
+  /** SIGKILLs the Temporal dev server and starts it again on the same port and SQLite file. */
+  restartTemporal(downForMs?: number): Promise<void>;
+  /** Stops SeaweedFS, waits, and starts it again on the same port and data folder. */
+  restartS3(downForMs?: number): Promise<void>;
   /** Starts an in-process worker; returns a function that stops it. */
   startWorker(): Promise<() => Promise<void>>;
   stop(): Promise<void>;
@@ -40,18 +44,22 @@ export async function startRealStack(
     dynamicConfig?: Record<string, unknown>;
     /** Worker settings to add or override, e.g. a short CARTO_HTTP_TIMEOUT_MS. */
     workerEnv?: Record<string, string>;
+    /** Keep Temporal's state in this SQLite file (needed to restart the server). */
+    dbFilename?: string;
   } = {},
 ): Promise<RealStack> {
   installQuietRuntime();
   const stoppers: (() => Promise<void>)[] = [];
   try {
-    const temporal = await startTemporalDevServer({
-      uiPort: false,
+    const temporalOptions = {
+      uiPort: false as const,
       dynamicConfig: options.dynamicConfig,
       searchAttributes: { ...SEARCH_ATTRIBUTES },
-    });
+      dbFilename: options.dbFilename,
+    };
+    let temporal = await startTemporalDevServer(temporalOptions);
     stoppers.push(() => temporal.stop());
-    const seaweed = await startSeaweedS3({ buckets: [BUCKET], ...S3_CREDENTIALS });
+    let seaweed = await startSeaweedS3({ buckets: [BUCKET], ...S3_CREDENTIALS });
     stoppers.push(() => seaweed.stop());
     const emulator = await startEmulator({ exportDuration: 1500, importDuration: 800, ...options.emulator });
     stoppers.push(() => emulator.close());
@@ -108,6 +116,19 @@ export async function startRealStack(
       config,
       taskQueue,
       startWorker,
+      async restartTemporal(downForMs = 0) {
+        const port = Number(temporal.address.split(':')[1]);
+        await temporal.kill();
+        await new Promise((resolve) => setTimeout(resolve, downForMs));
+        temporal = await startTemporalDevServer({ ...temporalOptions, port });
+      },
+      async restartS3(downForMs = 0) {
+        const s3Port = Number(new URL(seaweed.endpoint).port);
+        const dir = seaweed.dir;
+        await seaweed.stop();
+        await new Promise((resolve) => setTimeout(resolve, downForMs));
+        seaweed = await startSeaweedS3({ s3Port, dir, buckets: [BUCKET], ...S3_CREDENTIALS });
+      },
       async stop() {
         for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
       },
