@@ -11,6 +11,7 @@ import {
   type ExportPhase,
   type ExportProgress,
 } from '../../contract/export-messages';
+import { publicMapId, waitForProgress } from '../support/export-checks';
 import { BUCKET, startRealStack, type RealStack } from '../support/real-stack';
 
 const MiB = 1024 * 1024;
@@ -25,25 +26,6 @@ after(async () => {
   await stopWorker?.();
   await stack?.stop();
 });
-
-function publicMap(): string {
-  const map = stack.emulator.maps('demo').find((m) => m.type === 'derived' && m.privacy === 'PUBLIC');
-  assert.ok(map);
-  return map.id;
-}
-
-async function waitFor(
-  handle: WorkflowHandle,
-  ready: (p: ExportProgress) => boolean,
-): Promise<ExportProgress> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const progress = await handle.query(progressQuery);
-    if (ready(progress)) return progress;
-    if (Date.now() > deadline) assert.fail(`timed out waiting; last progress ${JSON.stringify(progress)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function cancelAndSettle(handle: WorkflowHandle): Promise<ExportProgress> {
   await handle.cancel();
@@ -68,7 +50,7 @@ async function start(key: string, extra: object = {}) {
   const started = await startExport(
     stack.client,
     {
-      source: { account: 'demo', visualizationId: publicMap() },
+      source: { account: 'demo', visualizationId: publicMapId(stack.emulator) },
       destination: { key },
       polling: { initialInterval: 200 },
       ...extra,
@@ -82,7 +64,7 @@ describe('cancellation', () => {
   test('while waiting between polls: stops polling and leaves nothing in S3', async () => {
     stack.emulator.faults.set([{ endpoint: 'export.create', fault: 'exportStuck', times: 1 }]);
     const handle = await start('waiting.carto');
-    await waitFor(handle, (p) => p.polls >= 2);
+    await waitForProgress(handle, (p) => p.polls >= 2);
     const progress = await cancelAndSettle(handle);
     assert.equal(progress.phase satisfies ExportPhase, 'cancelled');
     assert.ok(progress.exportId, 'the export id is recorded');
@@ -95,7 +77,7 @@ describe('cancellation', () => {
       { endpoint: 'export.download', fault: 'stallDownload', fraction: 0.34, pause: 120_000, times: 1 },
     ]);
     const handle = await start('copying.carto');
-    await waitFor(handle, (p) => p.phase === 'copying');
+    await waitForProgress(handle, (p) => p.phase === 'copying');
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const progress = await cancelAndSettle(handle);
     assert.equal(progress.phase, 'cancelled');
@@ -110,7 +92,7 @@ describe('cancellation', () => {
       import: { account: 'target' },
       polling: { initialInterval: '1 hour' },
     });
-    const importing = await waitFor(handle, (p) => {
+    const importing = await waitForProgress(handle, (p) => {
       if (p.phase !== 'importing' || p.importId === null) void handle.signal(pollNowSignal);
       return p.phase === 'importing' && p.importId !== null;
     });

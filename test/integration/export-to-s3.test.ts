@@ -1,6 +1,5 @@
 // End to end on real servers: Temporal dev server, SeaweedFS, the CARTO emulator over HTTP, an in-process worker.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
@@ -13,6 +12,7 @@ import {
   WORKFLOW_TYPE,
   type ExportVisualizationInput,
 } from '../../contract/export-visualization';
+import { publicMapId, sha256 } from '../support/export-checks';
 import { historyText } from '../support/history-text';
 import { BUCKET, S3_CREDENTIALS, startRealStack, type RealStack } from '../support/real-stack';
 
@@ -30,15 +30,7 @@ after(async () => {
 });
 
 function publicMap() {
-  const map = stack.emulator.maps('demo').find((m) => m.type === 'derived' && m.privacy === 'PUBLIC');
-  assert.ok(map, 'emulator has a public map');
-  return map;
-}
-
-async function sha256(stream: Readable): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of stream) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+  return { id: publicMapId(stack.emulator) };
 }
 
 async function run(input: ExportVisualizationInput, workflowId: string) {

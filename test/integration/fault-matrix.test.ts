@@ -1,6 +1,5 @@
 // Many exports against a CARTO that fails on every endpoint at a high rate: each lands byte-identical or fails typed.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Readable } from 'node:stream';
@@ -10,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { FaultRule } from '../../carto-emulator/faults';
 import { startExport } from '../../client/export-client';
 import { FailureType } from '../../contract/export-visualization';
+import { sha256 } from '../support/export-checks';
 import { BUCKET, startRealStack, type RealStack } from '../support/real-stack';
 
 const MiB = 1024 * 1024;
@@ -53,12 +53,6 @@ after(async () => {
   await stopWorker?.();
   await stack?.stop();
 });
-
-async function sha256(stream: Readable): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of stream) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 describe('fault matrix', () => {
   test('every export lands byte-identical in S3 or fails with a typed error, and none hangs', async () => {

@@ -1,15 +1,13 @@
 // kill -9 the worker process at each phase of an export; a new worker picks the export up and it lands byte-identical.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { GetObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import type { WorkflowHandle } from '@temporalio/client';
 import { startExport } from '../../client/export-client';
-import { pollNowSignal, progressQuery, type ExportProgress } from '../../contract/export-messages';
+import { pollNowSignal } from '../../contract/export-messages';
+import { assertStoredIntact, publicMapId, waitForProgress } from '../support/export-checks';
 import { BUCKET, startRealStack, type RealStack } from '../support/real-stack';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -51,41 +49,17 @@ after(async () => {
   await stack?.stop();
 });
 
-async function waitFor(
-  handle: WorkflowHandle,
-  ready: (p: ExportProgress) => boolean,
-): Promise<ExportProgress> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const progress = await handle.query(progressQuery).catch(() => undefined);
-    if (progress && ready(progress)) return progress;
-    assert.ok(Date.now() < deadline, `timed out; last progress ${JSON.stringify(progress)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-async function sha256(stream: Readable): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of stream) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 async function assertLandedIntact(handle: WorkflowHandle) {
   const result = await handle.result();
-  const served = stack.emulator.exportFilePath(result.exportId);
-  assert.ok(served);
-  const object = await stack.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: result.object.key }));
-  assert.equal(await sha256(object.Body as Readable), await sha256(createReadStream(served)));
+  await assertStoredIntact(stack, result);
   return result;
 }
 
 function start(name: string, extra: object = {}) {
-  const map = stack.emulator.maps('demo').find((m) => m.type === 'derived' && m.privacy === 'PUBLIC');
-  assert.ok(map);
   return startExport(
     stack.client,
     {
-      source: { account: 'demo', visualizationId: map.id },
+      source: { account: 'demo', visualizationId: publicMapId(stack.emulator) },
       destination: { key: `crash/${name}.carto` },
       polling: { initialInterval: 300, maxInterval: 600 },
       ...extra,
@@ -98,7 +72,7 @@ describe('worker killed with SIGKILL', () => {
   test('while waiting between polls: the next worker carries on', async () => {
     const first = startWorkerProcess();
     const { handle } = await start('waiting');
-    await waitFor(handle, (p) => p.polls >= 1 && p.phase === 'exporting');
+    await waitForProgress(handle, (p) => p.polls >= 1 && p.phase === 'exporting');
     await kill9(first);
     startWorkerProcess();
     await assertLandedIntact(handle);
@@ -110,7 +84,7 @@ describe('worker killed with SIGKILL', () => {
     ]);
     const first = startWorkerProcess();
     const { handle } = await start('copying');
-    await waitFor(handle, (p) => p.phase === 'copying');
+    await waitForProgress(handle, (p) => p.phase === 'copying');
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await kill9(first);
     startWorkerProcess();
@@ -122,7 +96,7 @@ describe('worker killed with SIGKILL', () => {
   test('mid-import: the import is polled to completion by the next worker', async () => {
     const first = startWorkerProcess();
     const { handle } = await start('importing', { import: { account: 'target' } });
-    await waitFor(handle, (p) => p.phase === 'importing' && p.importId !== null);
+    await waitForProgress(handle, (p) => p.phase === 'importing' && p.importId !== null);
     await kill9(first);
     startWorkerProcess();
     await handle.signal(pollNowSignal);
