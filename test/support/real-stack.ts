@@ -98,11 +98,16 @@ export async function startRealStack(
         workerOptions: { workflowBundle: await workflowBundle(), workflowsPath: undefined },
       });
       const running = worker.run();
-      return async () => {
-        stopWorker(worker);
-        await running;
-        await close();
-        await nativeConnection.close();
+      // Safe to call more than once: a test that stops its worker early and an after() hook may both call it.
+      let stopped: Promise<void> | undefined;
+      return () => {
+        stopped ??= (async () => {
+          stopWorker(worker);
+          await running;
+          await close();
+          await nativeConnection.close();
+        })();
+        return stopped;
       };
     };
 
