@@ -1,11 +1,10 @@
 // Starts the pinned Temporal CLI's `temporal server start-dev` on free loopback ports and waits until it serves gRPC.
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { findBinary } from './binaries';
-import { getFreePorts, retryOnPortClash } from './free-port';
+import { acceptsConnections, getFreePorts, retryOnPortClash } from './free-port';
 import { spawnManaged, type ManagedProcess } from './managed-process';
 
 export type SearchAttributeType = 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
@@ -123,7 +122,7 @@ async function servesNamespace(port: number, namespace: string): Promise<boolean
   const address = `${HOST}:${port}`;
   // A gRPC connect to a port nobody listens on yet backs off for a second before retrying; a plain TCP probe first
   // keeps startup near the server's own ~0.2 s.
-  if (!(await acceptsTcp(HOST, port))) return false;
+  if (!(await acceptsConnections(HOST, port))) return false;
   // lazy + ensureConnected rather than connect(): a failed connect() leaves its channel open and retrying.
   const connection = Connection.lazy({ address, connectTimeout: 1_000 });
   try {
@@ -135,19 +134,6 @@ async function servesNamespace(port: number, namespace: string): Promise<boolean
   } finally {
     await connection.close();
   }
-}
-
-function acceptsTcp(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const settle = (connected: boolean) => {
-      socket.destroy();
-      resolve(connected);
-    };
-    socket.setTimeout(1_000, () => settle(false));
-    socket.once('connect', () => settle(true));
-    socket.once('error', () => settle(false));
-  });
 }
 
 async function answersHttp(url: string): Promise<boolean> {

@@ -50,6 +50,22 @@ async function temporal(...args: string[]) {
   return stdout;
 }
 
+/** `temporal workflow start --type exportVisualization`, as the README shows users. */
+async function startByType(workflowId: string, input: unknown): Promise<void> {
+  await temporal(
+    'workflow',
+    'start',
+    '--type',
+    'exportVisualization',
+    '--task-queue',
+    stack.taskQueue,
+    '--workflow-id',
+    workflowId,
+    '--input',
+    JSON.stringify(input),
+  );
+}
+
 describe('command lines', () => {
   test('carto-ferry export --wait prints the result and the object is in S3', async () => {
     const { code, stdout, stderr } = await cartoFerry(
@@ -105,18 +121,7 @@ describe('command lines', () => {
       destination: { key: 'from-temporal-cli.carto' },
       polling: { initialInterval: '200ms' },
     };
-    await temporal(
-      'workflow',
-      'start',
-      '--type',
-      'exportVisualization',
-      '--task-queue',
-      stack.taskQueue,
-      '--workflow-id',
-      'temporal-cli-export',
-      '--input',
-      JSON.stringify(input),
-    );
+    await startByType('temporal-cli-export', input);
     const output = await temporal(
       'workflow',
       'result',
@@ -133,18 +138,7 @@ describe('command lines', () => {
   });
 
   test('the Temporal CLI gets InvalidInput for a bad input, naming the field', async () => {
-    await temporal(
-      'workflow',
-      'start',
-      '--type',
-      'exportVisualization',
-      '--task-queue',
-      stack.taskQueue,
-      '--workflow-id',
-      'temporal-cli-bad',
-      '--input',
-      JSON.stringify({ source: { account: 'demo' } }),
-    );
+    await startByType('temporal-cli-bad', { source: { account: 'demo' } });
     const failed = await run(findBinary('temporal'), [
       'workflow',
       'result',
