@@ -1,6 +1,6 @@
 // What users see in the Temporal Web UI: a running export found by its CartoPhase search attribute, its current details and its poll summaries.
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
@@ -76,7 +76,7 @@ describe('the Temporal Web UI', () => {
       return false;
     });
 
-    const page = await browser.newPage();
+    const page = await browser.context.newPage();
     page.setDefaultTimeout(UI_TIMEOUT_MS);
     try {
       const workflowLink = page.getByRole('link', { name: workflowId, exact: true });
@@ -161,20 +161,15 @@ async function saveScreenshot(t: TestContext, page: Page, dir: string, name: str
   }
 }
 
-/** Debian's Chromium, headless, with a throwaway profile: playwright-core cannot download its own browser here. */
-async function launchChromium(): Promise<BrowserContext> {
-  const profile = mkdtempSync(path.join(tmpdir(), 'carto-ferry-chromium-'));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: VIEWPORT,
-  });
-  // Chromium may still be flushing its profile as it closes; retry rather than fail the test on cleanup.
-  browser.once('close', () =>
-    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }),
-  );
-  return browser;
+/**
+ * Debian's Chromium, headless: playwright-core cannot download its own browser here. A non-persistent
+ * browser, so Playwright removes its temporary profile itself once the process has exited (removing a
+ * persistent profile on 'close' raced Chromium's last writes).
+ */
+async function launchChromium(): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  const context = await browser.newContext({ viewport: VIEWPORT });
+  return { context, close: () => browser.close() };
 }
 
 async function waitUntil(
