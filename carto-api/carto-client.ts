@@ -22,6 +22,8 @@ export interface CartoDownload {
   etag: string | undefined;
   lastModified: string | undefined;
   acceptRanges: boolean;
+  /** For a 206: which bytes the body carries and the file's full size (`null` when the server does not know it). */
+  contentRange: { start: number; end: number; total: number | null } | undefined;
 }
 
 type Method = 'GET' | 'POST';
@@ -99,6 +101,7 @@ export class CartoClient {
       etag: header('etag'),
       lastModified: header('last-modified'),
       acceptRanges: header('accept-ranges') === 'bytes',
+      contentRange: response.statusCode === 206 ? parseContentRange(header('content-range')) : undefined,
     };
   }
 
@@ -299,4 +302,15 @@ function reasonOf(error: unknown): string {
     return code ? `${code}: ${error.message}` : error.message;
   }
   return String(error);
+}
+
+/** `bytes 100-199/1000` or `bytes 100-199/*`; anything else (multipart ranges, garbage) is not a range we can use. */
+function parseContentRange(value: string | undefined): CartoDownload['contentRange'] {
+  const match = value ? /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(value.trim()) : null;
+  if (!match) return undefined;
+  return {
+    start: Number(match[1]),
+    end: Number(match[2]),
+    total: match[3] === '*' ? null : Number(match[3]),
+  };
 }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Visualization } from './catalog';
 import { createDispatcher } from './dispatch';
+import { DownloadLog, type DownloadRecord } from './download-log';
 import { ExportFiles } from './export-files';
 import { ExportLinks, type UrlStyle } from './export-links';
 import { exportRoutes } from './export-routes';
@@ -73,6 +74,8 @@ export interface RunningEmulator {
   exportFilePath(exportId: string): string | undefined;
   /** Maps created by imports into `user`: restored maps first, then the datasets of imported tables. */
   importedMaps(user: string): EmulatorMap[];
+  /** Every export file served (optionally of one export), in order: status, first byte, bytes sent. */
+  downloads(exportId?: string): DownloadRecord[];
   /** Fault injection: replace, add or clear rules and read what fired. */
   faults: FaultController;
   close(): Promise<void>;
@@ -97,6 +100,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     secret: randomBytes(32),
     origin: () => origin,
   });
+  const downloads = new DownloadLog();
   const faults = new FaultInjector({ rules: settings.faults, seed: settings.seed, signal: shutdown.signal });
   const exports = new ExportService({
     catalog,
@@ -115,7 +119,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const dispatch = createDispatcher({
     catalog,
     routes: {
-      ...exportRoutes({ catalog, exports, links }),
+      ...exportRoutes({ catalog, exports, links, downloads }),
       ...importRoutes({ imports, uploadsDirectory: join(dataDir, 'uploads') }),
       ...vizRoutes({ catalog, origin: () => origin, beforeRead: () => imports.settle(Date.now()) }),
     },
@@ -161,6 +165,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         .filter((visualization) => visualization.importId !== undefined);
       return derivedFirst(created).map(toMap);
     },
+    downloads: (exportId) => downloads.list(exportId),
     faults,
     close() {
       closing ??= (async () => {
@@ -231,3 +236,4 @@ function resolveOptions(options: EmulatorOptions): Settings {
   }
   return settings;
 }
+export type { DownloadRecord } from './download-log';

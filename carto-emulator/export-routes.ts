@@ -1,10 +1,11 @@
 // HTTP handlers of the Visualization Export API v3 and of the storage paths its `url` points to.
 import type { Catalog } from './catalog';
 import type { RequestContext, RouteBinding } from './dispatch';
+import type { DownloadLog } from './download-log';
 import type { ExportJob } from './export-jobs';
 import type { ExportLinks } from './export-links';
 import type { ExportService } from './export-service';
-import { sendFile } from './file-response';
+import { sendFile, type ServedFile } from './file-response';
 import { sendCartoError, sendJsonp, sendRoutingNotFound, sendS3Error } from './http-responses';
 import { isUuid } from './ids';
 
@@ -12,11 +13,22 @@ export function exportRoutes(options: {
   catalog: Catalog;
   exports: ExportService;
   links: ExportLinks;
+  downloads: DownloadLog;
 }): Record<
   'export.create' | 'export.show' | 'export.download' | 'storage.presigned' | 'storage.uploads',
   RouteBinding
 > {
-  const { catalog, exports, links } = options;
+  const { catalog, exports, links, downloads } = options;
+
+  async function serve(context: RequestContext, job: ExportJob, file: ServedFile): Promise<void> {
+    const delivery = await sendFile(context.req, context.res, file);
+    downloads.add({
+      exportId: job.id,
+      status: delivery.status,
+      rangeStart: delivery.start,
+      bytesSent: delivery.bytesSent,
+    });
+  }
 
   /** `load_visualization_export`: UUID check, existence, then only its exporter (if any) may read it. */
   function loadJob(
@@ -89,7 +101,7 @@ export function exportRoutes(options: {
           sendCartoError(context.res, 404, `Visualization export ${job.id} has no file yet`);
           return;
         }
-        await sendFile(context.req, context.res, served);
+        await serve(context, job, served);
       },
     },
 
@@ -127,7 +139,7 @@ export function exportRoutes(options: {
         }
         // S3 answers with the disposition the URL asked for.
         const disposition = query.get('response-content-disposition') ?? served.contentDisposition;
-        await sendFile(context.req, context.res, { ...served, contentDisposition: disposition });
+        await serve(context, job, { ...served, contentDisposition: disposition });
       },
     },
 
@@ -142,7 +154,7 @@ export function exportRoutes(options: {
           sendRoutingNotFound(context.res);
           return;
         }
-        await sendFile(context.req, context.res, served);
+        await serve(context, job, served);
       },
     },
   };

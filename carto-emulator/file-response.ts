@@ -13,11 +13,22 @@ export interface ServedFile {
 
 type ByteRange = { start: number; end: number };
 
+/** What one response delivered. */
+export interface FileDelivery {
+  status: number;
+  start: number;
+  bytesSent: number;
+}
+
 /**
  * Answers GET/HEAD for `file`. A single `bytes=a-b`, `a-` or `-n` range gets 206 (416 when it starts past the end);
  * `If-Range` with a stale ETag or date sends the whole file, so a resumed download never mixes two versions.
  */
-export async function sendFile(req: IncomingMessage, res: ServerResponse, file: ServedFile): Promise<void> {
+export async function sendFile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  file: ServedFile,
+): Promise<FileDelivery> {
   const headers: Record<string, string> = {
     'content-type': 'application/zip',
     'accept-ranges': 'bytes',
@@ -29,7 +40,7 @@ export async function sendFile(req: IncomingMessage, res: ServerResponse, file: 
   if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim() === file.etag || tag.trim() === '*')) {
     res.writeHead(304, headers);
     res.end();
-    return;
+    return { status: 304, start: 0, bytesSent: 0 };
   }
   const range = rangeToServe(req, file);
   if (range === 'unsatisfiable') {
@@ -40,23 +51,28 @@ export async function sendFile(req: IncomingMessage, res: ServerResponse, file: 
       'content-length': '0',
     });
     res.end();
-    return;
+    return { status: 416, start: 0, bytesSent: 0 };
   }
   const { start, end } = range ?? { start: 0, end: file.size - 1 };
   const length = Math.max(0, end - start + 1);
   headers['content-length'] = String(length);
   if (range) headers['content-range'] = `bytes ${start}-${end}/${file.size}`;
-  res.writeHead(range ? 206 : 200, headers);
+  const status = range ? 206 : 200;
+  res.writeHead(status, headers);
+  const delivery = { status, start, bytesSent: 0 };
   if (req.method === 'HEAD' || length === 0) {
     res.end();
-    return;
+    return delivery;
   }
+  const source = createReadStream(file.path, { start, end });
+  source.on('data', (chunk) => (delivery.bytesSent += chunk.length));
   try {
-    await pipeline(createReadStream(file.path, { start, end }), res);
+    await pipeline(source, res);
   } catch {
     // The client went away mid-body; nothing is left to answer.
     res.destroy();
   }
+  return delivery;
 }
 
 function rangeToServe(req: IncomingMessage, file: ServedFile): ByteRange | 'unsatisfiable' | undefined {

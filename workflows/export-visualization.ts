@@ -69,6 +69,9 @@ export interface ExportRunState {
 /** Patch id: a pollNow signal received outside a wait is kept for the next wait (see the README's patching rule). */
 const KEEP_EARLY_POLL_NOW = 'keep-early-poll-now';
 
+/** Patch id: when a copy fails or is cancelled, the workflow aborts any multipart upload it left in S3. */
+const ABORT_ABANDONED_UPLOADS = 'abort-abandoned-uploads';
+
 /** Pre-signed export URLs expire; this many fresh exports are tried before giving up. */
 const MAX_REEXPORTS = 2;
 
@@ -86,6 +89,11 @@ const startOptions: ActivityOptions = {
 };
 // A poll that keeps failing for ten minutes is skipped, not fatal: the next poll may succeed, and the deadline still holds.
 const pollOptions: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '10 minutes',
+  retry,
+};
+const cleanupOptions: ActivityOptions = {
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '10 minutes',
   retry,
@@ -288,6 +296,8 @@ class ExportRun {
         key: state.key,
       });
     } catch (error) {
+      // A copy keeps its upload between attempts to resume it; once the copy is given up, nothing may stay behind.
+      if (patched(ABORT_ABANDONED_UPLOADS)) await this.#abortCopyUploads();
       if (failureTypeOf(error) === FailureType.ExportFileUnavailable && state.reexports < MAX_REEXPORTS) {
         // The file's URL expired or vanished before the copy ran: a fresh export produces a fresh URL.
         log.warn('Export file unavailable; starting a fresh export', {
@@ -301,6 +311,22 @@ class ExportRun {
         return undefined;
       }
       throw asWorkflowFailure(error, FailureType.DestinationUnavailable, 'Copying the export into S3');
+    }
+  }
+
+  /** Runs even when the workflow is being cancelled: a cancelled copy between attempts cannot clean up itself. */
+  async #abortCopyUploads(): Promise<void> {
+    const { input, state } = this;
+    try {
+      await CancellationScope.nonCancellable(() =>
+        activities(cleanupOptions, `abort unfinished uploads to ${this.target}`).abortCopyUploads({
+          bucket: input.destination?.bucket,
+          key: state.key,
+        }),
+      );
+    } catch (error) {
+      // The copy's own failure is what the user needs to see; a bucket lifecycle rule is the backstop for this one.
+      log.warn('Could not abort unfinished uploads', { error: String(error) });
     }
   }
 

@@ -78,6 +78,19 @@ describe('CartoClient', () => {
     discard(partial.body);
     assert.equal(partial.status, 206);
     assert.equal(partial.contentLength, (whole.contentLength ?? 0) - 1000);
+    assert.deepEqual(partial.contentRange, {
+      start: 1000,
+      end: (whole.contentLength ?? 0) - 1,
+      total: whole.contentLength,
+    });
+    // A validator that no longer matches gets the whole file, never a range of a different version.
+    const changed = await client().openExportFile(current.url!, {
+      start: 1000,
+      ifRange: '"another-version"',
+    });
+    discard(changed.body);
+    assert.equal(changed.status, 200);
+    assert.equal(changed.contentRange, undefined);
   });
 
   test('sends credentials only to the account host', () => {

@@ -57,6 +57,21 @@ describe('export downloads through a pre-signed url', () => {
     assert.equal(Buffer.from(await changed.arrayBuffer()).length, expected.length);
   });
 
+  it('logs every file it served: status, first byte and bytes sent', async () => {
+    const exportId = running.downloads().at(-1)?.exportId as string;
+    const before = running.downloads(exportId).length;
+    await (await fetch(url, { headers: { range: 'bytes=1000-' } })).arrayBuffer();
+    await (await fetch(url)).arrayBuffer();
+    // A record is written once the server has finished its side of the response, just after the client has read it.
+    for (let waited = 0; running.downloads(exportId).length < before + 2 && waited < 2000; waited += 20)
+      await sleep(20);
+    assert.deepEqual(running.downloads(exportId).slice(before), [
+      { exportId, status: 206, rangeStart: 1000, bytesSent: expected.length - 1000 },
+      { exportId, status: 200, rangeStart: 0, bytesSent: expected.length },
+    ]);
+    assert.deepEqual(running.downloads('00000000-0000-0000-0000-000000000000'), []);
+  });
+
   it('refuses a tampered signature and an unsigned request with S3 XML errors', async () => {
     const tampered = url.replace(
       /X-Amz-Signature=([0-9a-f])/,

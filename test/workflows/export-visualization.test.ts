@@ -155,6 +155,7 @@ describe('exportVisualization', () => {
     assert.equal(calls.startExport, 2);
     assert.equal(result.exportId, 'export-2');
     assert.equal(new Set(calls.copiedKeys).size, 1, 'the same object key is used for the retry');
+    assert.equal(calls.abortUploads, 1, 'the given-up copy’s unfinished uploads are aborted');
   });
 
   test('imports the landed file and reports the new map', async () => {

@@ -25,6 +25,7 @@ export interface Calls {
   copy: number;
   startImport: number;
   checkImport: number;
+  abortUploads: number;
   copiedKeys: string[];
 }
 
@@ -38,6 +39,7 @@ export function scriptedActivities(
     copy: 0,
     startImport: 0,
     checkImport: 0,
+    abortUploads: 0,
     copiedKeys: [],
   };
   const exportsStartedAt = new Map<string, number>();
@@ -76,6 +78,10 @@ export function scriptedActivities(
         size: 1234,
         checksum: 'sha256:00',
       };
+    },
+    async abortCopyUploads() {
+      calls.abortUploads += 1;
+      return 0;
     },
     async startImport() {
       calls.startImport += 1;
