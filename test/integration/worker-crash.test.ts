@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import type { WorkflowHandle } from '@temporalio/client';
+import type { CopyCheckpoint, CopyProgress } from '../../activities/copy-checkpoint';
 import { startExport } from '../../client/export-client';
 import { pollNowSignal } from '../../contract/export-messages';
 import { assertStoredIntact, publicMapId, waitForProgress } from '../support/export-checks';
@@ -12,6 +13,8 @@ import { BUCKET, startRealStack, type RealStack } from '../support/real-stack';
 
 const REPO = path.resolve(__dirname, '../..');
 const MiB = 1024 * 1024;
+const PART_SIZE = 5 * MiB;
+const EXPORT_SIZE = 32 * MiB;
 let stack: RealStack;
 const workers: ChildProcess[] = [];
 
@@ -24,6 +27,8 @@ function startWorkerProcess(): ChildProcess {
       HOME: process.env.HOME ?? '',
       ...stack.workerEnv,
       CARTO_FERRY_METRICS_ADDRESS: 'off',
+      // Small parts, so a copy killed halfway has several parts in S3 to resume from.
+      CARTO_FERRY_PART_SIZE_MIB: String(PART_SIZE / MiB),
       CARTO_FERRY_LOG_LEVEL: 'WARN',
     },
     stdio: 'ignore',
@@ -41,13 +46,27 @@ async function kill9(child: ChildProcess): Promise<void> {
 before(async () => {
   // Slow downloads (a stall mid-file) keep the copy in flight long enough to kill its worker.
   stack = await startRealStack({
-    emulator: { exportSize: 16 * MiB, exportDuration: 2000, importDuration: 4000 },
+    emulator: { exportSize: EXPORT_SIZE, exportDuration: 2000, importDuration: 4000 },
   });
 });
 after(async () => {
   for (const child of workers) if (child.exitCode === null) child.kill('SIGKILL');
   await stack?.stop();
 });
+
+/** The copy's checkpoint as the server holds it (the last heartbeat it received), once it has `parts` parts. */
+async function waitForCheckpoint(handle: WorkflowHandle, parts: number): Promise<CopyCheckpoint> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const { raw } = await handle.describe();
+    const payload = raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0]?.data;
+    const details = payload ? (JSON.parse(Buffer.from(payload).toString('utf8')) as CopyProgress) : undefined;
+    if (details?.checkpoint && details.checkpoint.partMd5s.length >= parts) return details.checkpoint;
+    if (Date.now() > deadline)
+      assert.fail(`no checkpoint with ${parts} parts within a minute: ${JSON.stringify(details)}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
 
 async function assertLandedIntact(handle: WorkflowHandle) {
   const result = await handle.result();
@@ -78,18 +97,26 @@ describe('worker killed with SIGKILL', () => {
     await assertLandedIntact(handle);
   });
 
-  test('mid-copy: the copy is retried on the next worker and the object is byte-identical', async () => {
+  test('mid-copy: the next worker resumes the same upload from its last part and the object is byte-identical', async () => {
     stack.emulator.faults.set([
       { endpoint: 'export.download', fault: 'stallDownload', fraction: 0.5, pause: 600_000, times: 1 },
     ]);
     const first = startWorkerProcess();
     const { handle } = await start('copying');
-    await waitForProgress(handle, (p) => p.phase === 'copying');
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Half the file arrives, then the download stalls: wait until the copy's heartbeat checkpoints the landed parts.
+    const checkpoint = await waitForCheckpoint(handle, 3);
     await kill9(first);
     startWorkerProcess();
-    // The dead attempt is noticed by its heartbeat timeout (1 minute), then retried from the start.
-    await assertLandedIntact(handle);
+    // The dead attempt is noticed by its heartbeat timeout (1 minute); the retry resumes from the checkpoint.
+    const result = await assertLandedIntact(handle);
+    const downloads = stack.emulator.downloads(result.exportId);
+    const resumedAt = checkpoint.partMd5s.length * PART_SIZE;
+    assert.equal(downloads[0]?.rangeStart, 0, 'the first attempt read from the start');
+    assert.deepEqual(
+      downloads.slice(1).map(({ status, rangeStart, bytesSent }) => ({ status, rangeStart, bytesSent })),
+      [{ status: 206, rangeStart: resumedAt, bytesSent: EXPORT_SIZE - resumedAt }],
+      'the retry asked only for the bytes after the checkpointed parts, and got a range',
+    );
     stack.emulator.faults.clear();
   });
 
