@@ -64,6 +64,8 @@ export interface ExportRunState {
   importStartedAt?: string;
   importState?: string;
   importPolls?: number;
+  /** A pollNow signal that arrived while a poll ran and that the hand-over must not drop. */
+  pollNowPending?: boolean;
 }
 
 /** Patch id: a pollNow signal received outside a wait is kept for the next wait (see the README's patching rule). */
@@ -149,6 +151,8 @@ class ExportRun {
     readonly rawInput: ExportVisualizationInput,
     readonly state: ExportRunState,
   ) {
+    this.#pollNow = state.pollNowPending ?? false;
+    delete state.pollNowPending;
     setHandler(progressQuery, () => this.progress());
     setHandler(pollNowSignal, () => {
       this.#pollNow = true;
@@ -484,7 +488,10 @@ class ExportRun {
     if (!workflowInfo().continueAsNewSuggested) return;
     await condition(allHandlersFinished);
     log.info('Continuing as new', { historyLength: workflowInfo().historyLength, polls: this.state.polls });
-    await continueAsNew<typeof exportVisualization>(this.rawInput, this.state);
+    await continueAsNew<typeof exportVisualization>(this.rawInput, {
+      ...this.state,
+      ...(this.#pollNow ? { pollNowPending: true } : {}),
+    });
   }
 }
 
