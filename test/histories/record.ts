@@ -6,7 +6,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { execFileSync } from 'node:child_process';
 import { startExport } from '../../client/export-client';
 import { findBinary } from '../../local-stack/binaries';
-import { pollNowSignal } from '../../contract/export-messages';
+import { pollNowSignal, progressQuery } from '../../contract/export-messages';
 import type { ExportVisualizationInput } from '../../contract/export-visualization';
 import { startRealStack, type RealStack } from '../support/real-stack';
 
@@ -72,6 +72,26 @@ async function main(): Promise<void> {
         if (described.status.name !== 'RUNNING') return;
       }
     });
+    // Since patch abort-abandoned-uploads: a copy that is given up (here: its URL expired) is followed by a cleanup.
+    stack.emulator.faults.set([{ endpoint: 'export.download', fault: 'expireUrl', times: 1 }]);
+    await record(stack, 'abort-uploads-after-expired-url', { source, polling: { initialInterval: 1000 } });
+    stack.emulator.faults.set([{ endpoint: 'export.download', fault: 'stallDownload', pause: 600_000, times: 1 }]);
+    await record(stack, 'cancelled-while-copying', { source, polling }, async (handle) => {
+      while ((await handle.query(progressQuery)).phase !== 'copying') await new Promise((r) => setTimeout(r, 200));
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await handle.cancel();
+    });
+    // A pollNow that arrives during a slow poll is pending at each hand-over and carried into the next run.
+    stack.emulator.faults.set([{ endpoint: 'export.show', fault: 'slow', delay: 1000 }]);
+    await record(stack, 'poll-now-carried-across-runs', { source, polling: { initialInterval: '1 hour' } }, async (handle) => {
+      for (let i = 0; i < 120; i++) {
+        await handle.signal(pollNowSignal);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        const described = await handle.describe();
+        if (described.status.name !== 'RUNNING') return;
+      }
+    });
+    stack.emulator.faults.clear();
     // Started like a Temporal CLI user would, bypassing the client's validation.
     const invalid = await stack.client.workflow.start('exportVisualization', {
       workflowId: 'history-invalid-input',
