@@ -5,15 +5,18 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { CopyCheckpoint, CopyProgress } from '../../activities/copy-checkpoint';
 import { startExport } from '../../client/export-client';
 import { pollNowSignal } from '../../contract/export-messages';
-import { assertStoredIntact, publicMapId, waitForProgress } from '../support/export-checks';
+import {
+  assertStoredIntact,
+  publicMapId,
+  waitForCheckpoint,
+  waitForProgress,
+} from '../support/export-checks';
 import { BUCKET, startRealStack, type RealStack } from '../support/real-stack';
 
 const REPO = path.resolve(__dirname, '../..');
 const MiB = 1024 * 1024;
-const PART_SIZE = 5 * MiB;
 const EXPORT_SIZE = 32 * MiB;
 let stack: RealStack;
 const workers: ChildProcess[] = [];
@@ -27,8 +30,6 @@ function startWorkerProcess(): ChildProcess {
       HOME: process.env.HOME ?? '',
       ...stack.workerEnv,
       CARTO_FERRY_METRICS_ADDRESS: 'off',
-      // Small parts, so a copy killed halfway has several parts in S3 to resume from.
-      CARTO_FERRY_PART_SIZE_MIB: String(PART_SIZE / MiB),
       CARTO_FERRY_LOG_LEVEL: 'WARN',
     },
     stdio: 'ignore',
@@ -53,20 +54,6 @@ after(async () => {
   for (const child of workers) if (child.exitCode === null) child.kill('SIGKILL');
   await stack?.stop();
 });
-
-/** The copy's checkpoint as the server holds it (the last heartbeat it received), once it has `parts` parts. */
-async function waitForCheckpoint(handle: WorkflowHandle, parts: number): Promise<CopyCheckpoint> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const { raw } = await handle.describe();
-    const payload = raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0]?.data;
-    const details = payload ? (JSON.parse(Buffer.from(payload).toString('utf8')) as CopyProgress) : undefined;
-    if (details?.checkpoint && details.checkpoint.partMd5s.length >= parts) return details.checkpoint;
-    if (Date.now() > deadline)
-      assert.fail(`no checkpoint with ${parts} parts within a minute: ${JSON.stringify(details)}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
 
 async function assertLandedIntact(handle: WorkflowHandle) {
   const result = await handle.result();
@@ -110,7 +97,8 @@ describe('worker killed with SIGKILL', () => {
     // The dead attempt is noticed by its heartbeat timeout (1 minute); the retry resumes from the checkpoint.
     const result = await assertLandedIntact(handle);
     const downloads = stack.emulator.downloads(result.exportId);
-    const resumedAt = checkpoint.partMd5s.length * PART_SIZE;
+    // The stack's workers use 5 MiB parts, so a copy killed halfway has several parts in S3 to resume from.
+    const resumedAt = checkpoint.partMd5s.length * stack.config.copy.partSize;
     assert.equal(downloads[0]?.rangeStart, 0, 'the first attempt read from the start');
     assert.deepEqual(
       downloads.slice(1).map(({ status, rangeStart, bytesSent }) => ({ status, rangeStart, bytesSent })),

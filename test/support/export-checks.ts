@@ -5,6 +5,7 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { WorkflowHandle } from '@temporalio/client';
+import type { CopyCheckpoint, CopyProgress } from '../../activities/copy-checkpoint';
 import type { RunningEmulator } from '../../carto-emulator/emulator';
 import { progressQuery, type ExportProgress } from '../../contract/export-messages';
 import type { ExportVisualizationResult } from '../../contract/export-visualization';
@@ -35,6 +36,20 @@ export async function waitForProgress(
     if (progress && ready(progress)) return progress;
     assert.ok(Date.now() < deadline, `timed out waiting; last progress ${JSON.stringify(progress)}`);
     await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+}
+
+/** The copy's checkpoint as the server holds it (the last heartbeat it received), once it has `parts` parts. */
+export async function waitForCheckpoint(handle: WorkflowHandle, parts: number): Promise<CopyCheckpoint> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const { raw } = await handle.describe();
+    const payload = raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0]?.data;
+    const details = payload ? (JSON.parse(Buffer.from(payload).toString('utf8')) as CopyProgress) : undefined;
+    if (details?.checkpoint && details.checkpoint.partMd5s.length >= parts) return details.checkpoint;
+    if (Date.now() > deadline)
+      assert.fail(`no checkpoint with ${parts} parts within a minute: ${JSON.stringify(details)}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 
