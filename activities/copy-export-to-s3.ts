@@ -94,8 +94,7 @@ export function createCopyActivities(deps: {
         const error = thrown instanceof ApplicationFailure ? thrown : destinationFailure(thrown, target);
         // Abandoned for good (cancelled, or a failure no retry can fix): nothing may be left in S3. A retryable
         // failure keeps its upload, which the next attempt resumes from its checkpoint.
-        const permanent = error instanceof ApplicationFailure && error.nonRetryable;
-        if (activity.cancellationSignal.aborted || permanent) {
+        if (activity.cancellationSignal.aborted || error.nonRetryable) {
           await abortUploadsOfKey(target).catch(() => undefined);
         }
         if (activity.cancellationSignal.aborted) await activity.cancelled;

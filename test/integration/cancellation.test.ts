@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { startExport } from '../../client/export-client';
 import {
   pollNowSignal,
@@ -83,6 +84,29 @@ describe('cancellation', () => {
     assert.equal(progress.phase, 'cancelled');
     assert.equal(progress.object, null);
     await assertNoObject('copying.carto');
+  });
+
+  test('between copy attempts: the workflow aborts the upload the failed attempt kept for resuming', async () => {
+    // The download breaks off halfway: the attempt fails with two parts in S3, kept for the retry 5 s later.
+    stack.emulator.faults.set([{ endpoint: 'export.download', fault: 'truncate', fraction: 0.5, times: 1 }]);
+    const handle = await start('between-attempts.carto');
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const { raw } = await handle.describe();
+      const copy = raw.pendingActivities?.find((a) => a.activityType?.name === 'copyExportToS3');
+      if (
+        copy?.lastFailure &&
+        copy.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED
+      )
+        break;
+      assert.ok(Date.now() < deadline, 'the first copy attempt failed and the retry is waiting');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const kept = await stack.s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }));
+    assert.equal(kept.Uploads?.length, 1, 'the failed attempt kept its upload for the retry');
+    const progress = await cancelAndSettle(handle);
+    assert.equal(progress.phase, 'cancelled');
+    await assertNoObject('between-attempts.carto');
   });
 
   test('while importing: keeps the verified object and records it', async () => {
