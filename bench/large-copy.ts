@@ -176,7 +176,7 @@ async function waitForCopiedBytes(handle: WorkflowHandle, bytes: number): Promis
   }
 }
 
-/** Lets the worker bundle its workflows (a memory peak of its own, before any export) and settle. */
+/** Lets the worker connect (and, the first time for these sources, have its workflow bundle built) and settle. */
 async function waitForWorkerReady(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 8000));
 }

@@ -6,8 +6,7 @@ import { createActivities } from '../activities';
 import { CartoAccounts } from '../activities/carto-accounts';
 import { createS3Client } from '../activities/s3-client';
 import type { WorkerConfig } from './config';
-
-export const WORKFLOWS_PATH = require.resolve('../workflows');
+import { WORKFLOWS_PATH, workflowBundlePath } from './workflow-bundle';
 
 export async function createCartoFerryWorker(
   config: WorkerConfig,
@@ -32,7 +31,7 @@ export async function createCartoFerryWorker(
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    workflowsPath: WORKFLOWS_PATH,
+    ...(await workflowCode()),
     activities,
     // Heartbeats carry cancellation to a running copy; throttling them to 2 s keeps cancellation prompt.
     maxHeartbeatThrottleInterval: '2s',
@@ -43,4 +42,16 @@ export async function createCartoFerryWorker(
     if (options.connection === undefined) await connection.close();
   };
   return { worker, connection, close };
+}
+
+/** The cached bundle; if it cannot be built (say, a read-only install), bundling in-process still works, at a memory cost. */
+async function workflowCode(): Promise<Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>> {
+  try {
+    return { workflowBundle: { codePath: await workflowBundlePath() } };
+  } catch (error) {
+    console.error(
+      `carto-ferry worker: could not build the cached workflow bundle (${error instanceof Error ? error.message : String(error)}); bundling in-process`,
+    );
+    return { workflowsPath: WORKFLOWS_PATH };
+  }
 }

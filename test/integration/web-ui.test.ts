@@ -16,7 +16,6 @@ import { startTemporalDevServer } from '../../local-stack/temporal-dev-server';
 import { loadWorkerConfig } from '../../worker/config';
 import { createCartoFerryWorker } from '../../worker/create-worker';
 import { installQuietRuntime } from '../support/quiet-runtime';
-import { workflowBundle } from '../support/workflow-bundle';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -217,7 +216,6 @@ async function startStackWithWebUi(): Promise<StackWithWebUi> {
     stoppers.push(() => nativeConnection.close());
     const { worker, close } = await createCartoFerryWorker(config, {
       connection: nativeConnection,
-      workerOptions: { workflowBundle: await workflowBundle(), workflowsPath: undefined },
     });
     const running = worker.run();
     stoppers.push(async () => {

@@ -10,7 +10,6 @@ import { startSeaweedS3 } from '../../local-stack/seaweedfs';
 import { startTemporalDevServer } from '../../local-stack/temporal-dev-server';
 import { SEARCH_ATTRIBUTES } from '../../contract/search-attributes';
 import { installQuietRuntime } from './quiet-runtime';
-import { workflowBundle } from './workflow-bundle';
 
 export const S3_CREDENTIALS = {
   accessKeyId: 'ferry-test-key',
@@ -95,7 +94,6 @@ export async function startRealStack(
       const nativeConnection = await NativeConnection.connect({ address: temporal.address });
       const { worker, close } = await createCartoFerryWorker(config, {
         connection: nativeConnection,
-        workerOptions: { workflowBundle: await workflowBundle(), workflowsPath: undefined },
       });
       const running = worker.run();
       // Safe to call more than once: a test that stops its worker early and an after() hook may both call it.

@@ -1,19 +1,9 @@
-// Bundles the workflow code once per test process: Worker.create would otherwise re-run webpack for every worker.
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../../worker/create-worker';
+// The workflow bundle tests run: the same cached, out-of-process bundle the worker uses (built once per source version).
+import { workflowBundlePath } from '../../worker/workflow-bundle';
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let codePath: Promise<string> | undefined;
 
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
-  return bundle;
+export async function workflowBundle(): Promise<{ codePath: string }> {
+  codePath ??= workflowBundlePath();
+  return { codePath: await codePath };
 }
-
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};
