@@ -38,10 +38,11 @@ export class SearchAttributeConflictError extends Error {
 export async function registerSearchAttributes(
   connection: Pick<ConnectionLike, 'operatorService'>,
   namespace: string,
+  attributes: Record<string, keyof typeof INDEXED_VALUE_TYPES> = SEARCH_ATTRIBUTES,
 ): Promise<SearchAttributeRegistration[]> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const custom = existing.customAttributes ?? {};
-  const wanted = Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => ({ name, type }));
+  const wanted = Object.entries(attributes).map(([name, type]) => ({ name, type }));
   for (const { name, type } of wanted) {
     if (name in custom && custom[name] !== INDEXED_VALUE_TYPES[type]) {
       throw new SearchAttributeConflictError(

@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { registerSearchAttributes } from '../client/register-search-attributes';
 import { findBinary } from './binaries';
 import { acceptsConnections, getFreePorts, retryOnPortClash } from './free-port';
 import { spawnManaged, type ManagedProcess } from './managed-process';
@@ -95,6 +96,16 @@ async function startOnce(binary: string, options: TemporalDevServerOptions): Pro
       async () => (await servesNamespace(port, namespace)) && (!uiUrl || (await answersHttp(uiUrl))),
       options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
     );
+    // `--search-attribute` only takes effect when the SQLite file is new: a state file from an earlier start (or from
+    // a start that failed halfway) would keep lacking them, and every workflow that upserts one would be stuck.
+    if (options.dbFilename && options.searchAttributes) {
+      const connection = await Connection.connect({ address });
+      try {
+        await registerSearchAttributes(connection, namespace, options.searchAttributes);
+      } finally {
+        await connection.close();
+      }
+    }
   } catch (error) {
     await server.kill();
     throw error;

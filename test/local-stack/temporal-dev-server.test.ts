@@ -193,6 +193,31 @@ describe('startTemporalDevServer', () => {
     });
   }
 
+  test('registers the search attributes on a db file that was created without them', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'carto-ferry-temporal-test-'));
+    const dbFilename = path.join(dir, 'temporal.sqlite');
+    try {
+      // The CLI's --search-attribute flags only act on a new db file: a file from an earlier start keeps lacking them.
+      const first = await startTemporalDevServer({ uiPort: false, dbFilename });
+      await first.stop();
+      const second = await startTemporalDevServer({
+        uiPort: false,
+        dbFilename,
+        searchAttributes: { CartoLater: 'Keyword' },
+      });
+      const connection = await Connection.connect({ address: second.address });
+      try {
+        const listed = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+        assert.ok('CartoLater' in (listed.customAttributes ?? {}), 'registered on the existing db file');
+      } finally {
+        await connection.close();
+        await second.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("reports the server's own reason when it cannot start", async () => {
     // Holds the port; hangs up on whoever connects, so no probe connection keeps this test process alive.
     const blocker = net.createServer((socket) => socket.destroy());
