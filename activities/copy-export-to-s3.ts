@@ -4,28 +4,26 @@
 // upload, and resuming after a dead worker (checkpoint in heartbeats, ListParts, a Range read of the source) is the
 // point of this activity.
 import { createHash, type Hash } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, type MetricMeter } from '@temporalio/common';
-import type { CartoClient, CartoDownload } from '../carto-api/carto-client';
 import { FailureType, type StoredObject } from '../contract/export-visualization';
 import type { CartoAccounts } from './carto-accounts';
-import { toCartoFailure } from './carto-failures';
 import { checkpointFromHeartbeat, type CopyCheckpoint, type CopyProgress } from './copy-checkpoint';
 import { CopyProgressReporter, type SendCopyProgress } from './copy-progress-reporter';
+import { currentExportUrl, discard, openCopySource } from './copy-source';
 import {
   abortUploadsOfKey,
   completeMultipartUpload,
   createMultipartUpload,
-  listUploadedParts,
   multipartEtag,
-  partEtag,
   uploadPart,
   type MultipartTarget,
 } from './multipart-upload';
-import { cutIntoParts, SourceReadError } from './part-cutter';
+import { uploadInParts } from './parallel-part-upload';
+import { SourceReadError } from './part-cutter';
 import { s3Uri } from './s3-client';
+import { sha256OfObject, verifyStoredObject } from './stored-object-check';
 
 export interface CopySettings {
   /** Multipart part size; memory stays near (queueSize + 1) × partSize whatever the file size. */
@@ -47,20 +45,6 @@ export interface AbortCopyInput {
 }
 
 export type { CopyProgress } from './copy-checkpoint';
-
-const S3_MAX_PARTS = 10_000;
-
-/** Where this attempt starts: a fresh upload from byte 0, or an earlier attempt's upload from its last kept part. */
-interface CopyStart {
-  download: CartoDownload;
-  uploadId: string | undefined;
-  partSize: number;
-  /** MD5s of the parts already in S3 (none for a fresh copy). */
-  keptMd5s: Buffer[];
-  /** The strong ETag that makes this copy resumable, when the source has one and serves ranges. */
-  sourceEtag: string | undefined;
-  totalBytes: number | null;
-}
 
 class ShortSourceError extends Error {
   override name = 'ShortSourceError';
@@ -120,8 +104,8 @@ async function copyResumably(
   const activity = Context.current();
   const carto = deps.accounts.client(input.account);
   const url = await currentExportUrl(carto, input);
-  const start = await openSource(
-    { carto, url, input, target, settings: deps.copy },
+  const start = await openCopySource(
+    { carto, url, input, target, partSize: deps.copy.partSize },
     checkpointFromHeartbeat(activity.info.heartbeatDetails),
   );
   const { download, partSize, sourceEtag, totalBytes } = start;
@@ -175,53 +159,44 @@ async function copyResumably(
       'carto-export-id': input.exportId,
       'carto-visualization-id': input.visualizationId,
     });
-    const inFlight = new Set<Promise<void>>();
-    let uploadFailure: unknown;
     const cancelUploads = new AbortController();
     const onCancel = () => cancelUploads.abort();
     activity.cancellationSignal.addEventListener('abort', onCancel);
     try {
-      let partNumber = partMd5s.length;
-      for await (const body of cutIntoParts(download.body, partSize)) {
-        partNumber += 1;
-        const number = partNumber;
-        const md5 = createHash('md5').update(body).digest();
-        sha256?.update(body);
-        position += body.length;
-        reporter.observe(position);
-        const sending = uploadPart(target, uploadId, number, body, md5, cancelUploads.signal).then(
-          () => {
-            partMd5s[number - 1] = md5;
-            while (
-              partMd5s[checkpointed] &&
-              totalBytes !== null &&
-              (checkpointed + 1) * partSize < totalBytes
-            ) {
-              checkpointed += 1;
-            }
-          },
-          (error: unknown) => {
-            uploadFailure ??= error;
-          },
-        );
-        inFlight.add(sending);
-        void sending.finally(() => inFlight.delete(sending));
-        while (inFlight.size >= deps.copy.queueSize) await Promise.race(inFlight);
-        if (uploadFailure) break;
-      }
+      await uploadInParts({
+        target,
+        uploadId,
+        source: download.body,
+        partSize,
+        firstPartNumber: partMd5s.length + 1,
+        queueSize: deps.copy.queueSize,
+        signal: cancelUploads.signal,
+        onPartRead(body) {
+          sha256?.update(body);
+          position += body.length;
+          reporter.observe(position);
+        },
+        onPartStored(partNumber, md5) {
+          partMd5s[partNumber - 1] = md5;
+          while (
+            partMd5s[checkpointed] &&
+            totalBytes !== null &&
+            (checkpointed + 1) * partSize < totalBytes
+          ) {
+            checkpointed += 1;
+          }
+        },
+      });
     } finally {
-      // Parts already on their way finish (or fail) before anything else: they may extend the checkpoint.
-      await Promise.all(inFlight);
       activity.cancellationSignal.removeEventListener('abort', onCancel);
     }
-    if (uploadFailure) throw uploadFailure;
     if (totalBytes !== null && position !== totalBytes) {
       throw new ShortSourceError(`source ended after ${position} of ${totalBytes} bytes`);
     }
     if (partMd5s.length === 0) {
       // An empty file still needs one (empty) part.
       const md5 = createHash('md5').digest();
-      await uploadPart(target, uploadId, 1, Buffer.alloc(0), md5, cancelUploads.signal);
+      await uploadPart(target, uploadId, 1, Buffer.alloc(0), md5, activity.cancellationSignal);
       partMd5s.push(md5);
     }
     await completeMultipartUpload(target, uploadId, partMd5s);
@@ -250,140 +225,6 @@ async function copyResumably(
   recordCopy(activity.metricMeter, input.account, position - offset, (Date.now() - startedAt) / 1000);
   activity.heartbeat({ bytesCopied: stored.size, totalBytes: stored.size } satisfies CopyProgress);
   return { ...stored, checksum };
-}
-
-/** The file's URL, read now rather than carried in history: pre-signed URLs are credentials for two hours. */
-async function currentExportUrl(carto: CartoClient, input: CopyExportInput): Promise<string> {
-  try {
-    const current = await carto.getVisualizationExport(input.exportId);
-    if (current.state !== 'complete' || !current.url) {
-      throw ApplicationFailure.nonRetryable(
-        `Export ${input.exportId} is ${current.state} and has no file to copy.`,
-        FailureType.ExportFileUnavailable,
-      );
-    }
-    return current.url;
-  } catch (error) {
-    throw toCartoFailure(error, { account: input.account, exportId: input.exportId, action: 'poll-export' });
-  }
-}
-
-/**
- * Opens the source where this attempt should start. With an earlier attempt's checkpoint, the parts S3 still holds
- * with the MD5s the checkpoint recorded are kept, and the rest of the file is asked for with `Range` guarded by
- * `If-Range`: a 206 of the same file resumes; a 200 (the file changed, or ranges are not served) starts over with
- * that very response.
- */
-async function openSource(
-  source: {
-    carto: CartoClient;
-    url: string;
-    input: CopyExportInput;
-    target: MultipartTarget;
-    settings: CopySettings;
-  },
-  checkpoint: CopyCheckpoint | undefined,
-): Promise<CopyStart> {
-  const { carto, url, input, target, settings } = source;
-  const activity = Context.current();
-  const open = async (range?: { start: number; ifRange: string }) => {
-    try {
-      return await carto.openExportFile(url, range, activity.cancellationSignal);
-    } catch (error) {
-      throw toCartoFailure(error, {
-        account: input.account,
-        exportId: input.exportId,
-        action: 'download-export',
-      });
-    }
-  };
-  const kept = checkpoint ? await partsStillInS3(target, checkpoint) : [];
-  let download: CartoDownload | undefined;
-  if (checkpoint && kept.length > 0) {
-    const start = kept.length * checkpoint.partSize;
-    download = await open({ start, ifRange: checkpoint.sourceEtag });
-    const range = download.contentRange;
-    if (
-      download.status === 206 &&
-      range?.start === start &&
-      range.total === checkpoint.totalBytes &&
-      download.etag === checkpoint.sourceEtag
-    ) {
-      return {
-        download,
-        uploadId: checkpoint.uploadId,
-        partSize: checkpoint.partSize,
-        keptMd5s: kept,
-        sourceEtag: checkpoint.sourceEtag,
-        totalBytes: checkpoint.totalBytes,
-      };
-    }
-    activity.log.warn('Source changed or cannot serve ranges; copying from the start', {
-      status: download.status,
-    });
-    if (download.status !== 200) {
-      discard(download.body);
-      download = undefined;
-    }
-  }
-  download ??= await open();
-  const totalBytes = download.contentLength ?? null;
-  const resumable = download.acceptRanges && totalBytes !== null && download.etag?.startsWith('"');
-  return {
-    download,
-    uploadId: undefined,
-    // S3 allows 10,000 parts: grow the part size for files that would need more.
-    partSize: Math.max(settings.partSize, totalBytes ? Math.ceil(totalBytes / S3_MAX_PARTS) : 0),
-    keptMd5s: [],
-    sourceEtag: resumable ? download.etag : undefined,
-    totalBytes,
-  };
-}
-
-/** The checkpoint's parts that S3 still holds, exactly as recorded: the longest such prefix of part numbers. */
-async function partsStillInS3(target: MultipartTarget, checkpoint: CopyCheckpoint): Promise<Buffer[]> {
-  const inS3 = await listUploadedParts(target, checkpoint.uploadId);
-  if (!inS3) return [];
-  const kept: Buffer[] = [];
-  for (const [index, encoded] of checkpoint.partMd5s.entries()) {
-    const md5 = Buffer.from(encoded, 'base64');
-    const part = inS3.get(index + 1);
-    if (part?.etag !== partEtag(md5) || part.size !== checkpoint.partSize) break;
-    kept.push(md5);
-  }
-  return kept;
-}
-
-/** Confirms size and ETag of the stored object against the source's bytes; deletes it when they disagree. */
-async function verifyStoredObject(
-  target: MultipartTarget,
-  size: number,
-  expectedEtag: string,
-): Promise<Omit<StoredObject, 'checksum'>> {
-  const { s3, bucket, key } = target;
-  const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-  // SSE-KMS and SSE-C objects have ETags that are not MD5-based, so only their size can be compared.
-  const etagComparable = head.ServerSideEncryption !== 'aws:kms' && !head.SSECustomerAlgorithm;
-  const problems: string[] = [];
-  if (head.ContentLength !== size) problems.push(`size ${head.ContentLength} instead of ${size}`);
-  if (etagComparable && head.ETag !== expectedEtag)
-    problems.push(`ETag ${head.ETag} instead of ${expectedEtag}`);
-  if (problems.length) {
-    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
-    throw ApplicationFailure.create({
-      message: `${s3Uri(bucket, key)} did not match the source (${problems.join(', ')}); it was deleted and the copy will be retried.`,
-      type: FailureType.IntegrityCheckFailed,
-      nonRetryable: false,
-    });
-  }
-  return { bucket, key, uri: s3Uri(bucket, key), size };
-}
-
-async function sha256OfObject(target: MultipartTarget): Promise<Hash> {
-  const object = await target.s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: target.key }));
-  const hash = createHash('sha256');
-  for await (const chunk of object.Body as Readable) hash.update(chunk as Buffer);
-  return hash;
 }
 
 function recordCopy(meter: MetricMeter, account: string, bytes: number, seconds: number): void {
@@ -421,10 +262,4 @@ function destinationFailure(error: unknown, target: MultipartTarget): Applicatio
     type: FailureType.DestinationUnavailable,
     nonRetryable: permanent,
   });
-}
-
-/** Drops a response body we will not read; undici reports the abort as an error, which nobody needs to hear. */
-function discard(body: Readable): void {
-  body.on('error', () => undefined);
-  body.destroy();
 }
