@@ -214,7 +214,7 @@ async function copyResumably(
         nonRetryable: false,
       });
     }
-    throw destinationFailure(error, target);
+    throw error;
   } finally {
     clearInterval(heartbeats);
   }

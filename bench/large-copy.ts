@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import type { CopyProgress } from '../activities/copy-checkpoint';
+import { lastCopyHeartbeat } from '../client/copy-heartbeat';
 import { Command } from 'commander';
 import { startExport } from '../client/export-client';
 import { parseSize } from '../carto-emulator/cli-values';
@@ -167,10 +167,7 @@ async function main(): Promise<void> {
 /** Waits until the running copy's heartbeat (as the server holds it) reports at least `bytes` copied. */
 async function waitForCopiedBytes(handle: WorkflowHandle, bytes: number): Promise<number> {
   for (;;) {
-    const { raw } = await handle.describe();
-    const payload = raw.pendingActivities?.find((a) => a.activityType?.name === 'copyExportToS3')
-      ?.heartbeatDetails?.payloads?.[0]?.data;
-    const details = payload ? (JSON.parse(Buffer.from(payload).toString('utf8')) as CopyProgress) : undefined;
+    const details = await lastCopyHeartbeat(handle);
     if (details && details.bytesCopied >= bytes) return details.bytesCopied;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

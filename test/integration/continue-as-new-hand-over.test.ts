@@ -1,12 +1,12 @@
 // The hand-over to a new run (continue-as-new, suggested early here) keeps polls, pending signals and progress intact.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { WorkflowHandle } from '@temporalio/client';
 import { startExport } from '../../client/export-client';
 import { pollNowSignal, progressQuery } from '../../contract/export-messages';
 import type { ExportProgress } from '../../contract/export-messages';
 import { assertStoredIntact, publicMapId } from '../support/export-checks';
 import { startRealStack, type RealStack } from '../support/real-stack';
+import { historiesOfAllRuns } from '../support/workflow-runs';
 
 let stack: RealStack;
 let stopWorker: () => Promise<void>;
@@ -28,18 +28,6 @@ after(async () => {
     await stack?.stop();
   }
 });
-
-/** Histories of every run of the chain, following continue-as-new. */
-async function historiesOfAllRuns(handle: WorkflowHandle, firstRunId: string) {
-  const runs = [];
-  for (let runId: string | undefined = firstRunId; runId;) {
-    const history = await stack.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
-    runs.push(history);
-    runId =
-      history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
-  }
-  return runs;
-}
 
 test('a pollNow pending at the hand-over is honoured by the next run; polls and progress carry over', async () => {
   const { handle, runId: firstRunId } = await startExport(
@@ -66,7 +54,7 @@ test('a pollNow pending at the hand-over is honoured by the next run; polls and 
   const result = await outcome;
   await assertStoredIntact(stack, result);
 
-  const runs = await historiesOfAllRuns(handle, firstRunId);
+  const runs = await historiesOfAllRuns(stack.client, handle.workflowId, firstRunId);
   assert.ok(
     runs.length >= 3,
     `the export spanned ${runs.length} runs; the lowered threshold should give several`,

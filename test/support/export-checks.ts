@@ -5,7 +5,8 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { CopyCheckpoint, CopyProgress } from '../../activities/copy-checkpoint';
+import type { CopyCheckpoint } from '../../activities/copy-checkpoint';
+import { lastCopyHeartbeat } from '../../client/copy-heartbeat';
 import type { RunningEmulator } from '../../carto-emulator/emulator';
 import { progressQuery, type ExportProgress } from '../../contract/export-messages';
 import type { ExportVisualizationResult } from '../../contract/export-visualization';
@@ -43,9 +44,7 @@ export async function waitForProgress(
 export async function waitForCheckpoint(handle: WorkflowHandle, parts: number): Promise<CopyCheckpoint> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const { raw } = await handle.describe();
-    const payload = raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0]?.data;
-    const details = payload ? (JSON.parse(Buffer.from(payload).toString('utf8')) as CopyProgress) : undefined;
+    const details = await lastCopyHeartbeat(handle);
     if (details?.checkpoint && details.checkpoint.partMd5s.length >= parts) return details.checkpoint;
     if (Date.now() > deadline)
       assert.fail(`no checkpoint with ${parts} parts within a minute: ${JSON.stringify(details)}`);

@@ -9,6 +9,7 @@ import { FailureType, type ExportVisualizationInput } from '../../contract/expor
 import { exportVisualization } from '../../workflows';
 import { createTimeSkippingEnv } from '../support/time-skipping';
 import { workflowBundle } from '../support/workflow-bundle';
+import { historiesOfAllRuns } from '../support/workflow-runs';
 import { scriptedActivities, type Script } from './scripted-activities';
 
 const MAP = '2b13c956-e7c1-11e2-806b-5404a6a683d5';
@@ -45,7 +46,11 @@ async function run(script: Script, input: Partial<ExportVisualizationInput> = {}
     } catch (caught) {
       error = caught;
     }
-    return { result, error, runs: await historiesOfAllRuns(workflowId, handle.firstExecutionRunId) };
+    return {
+      result,
+      error,
+      runs: await historiesOfAllRuns(env.client, workflowId, handle.firstExecutionRunId),
+    };
   });
   const timers = outcome.runs
     .flatMap((history) => history.events ?? [])
@@ -55,18 +60,6 @@ async function run(script: Script, input: Partial<ExportVisualizationInput> = {}
       return Number(timeout?.seconds ?? 0) * 1000 + Math.round((timeout?.nanos ?? 0) / 1e6);
     });
   return { ...outcome, calls, timers };
-}
-
-/** Histories of every run of the chain, following continue-as-new. */
-async function historiesOfAllRuns(workflowId: string, firstRunId: string) {
-  const runs = [];
-  for (let runId: string | undefined = firstRunId; runId;) {
-    const history = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
-    runs.push(history);
-    const last = history.events?.at(-1);
-    runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
-  }
-  return runs;
 }
 
 function failureOf(error: unknown): ApplicationFailure {
